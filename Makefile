@@ -1,0 +1,62 @@
+# Two commands for a fresh clone: `make synth` and `make test`.
+# Every target sets up what it needs (venv from the pinned files, npm packages).
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: synth test lint check check-tags check-encryption check-naming check-tfsec \
+        check-protection check-checkov check-fresh deploy-local bench snapshots clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## synth: synthesize all stacks into cdktf.out/, run the governance rules,
+## regenerate atlantis.yaml and the README diagram (all or nothing).
+synth: $(VENV)/.runtime
+	$(PY) main.py --publish
+
+## test: the whole suite (unit, stacks, policies, terraform validate, e2e on moto).
+test: $(VENV)/.dev node_modules/.installed
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+
+## snapshots: rewrite the committed stack snapshots (review the diff!).
+snapshots: $(VENV)/.dev
+	$(PY) -m pytest -q tests/stacks --snapshot-update
+
+check: check-tags check-encryption check-naming check-tfsec check-protection check-checkov
+
+check-tags check-encryption check-naming check-tfsec check-protection: $(VENV)/.dev
+	$(PY) -m policies cdktf.out --pack $(patsubst check-%,%,$(subst tfsec,security,$@))
+
+check-checkov: $(VENV)/.dev
+	$(PY) -m policies.checkov_scan cdktf.out
+
+## check-fresh: fail when committed cdktf.out/atlantis.yaml/README diagram are stale.
+check-fresh: $(VENV)/.runtime
+	$(PY) -m tools.freshness
+
+deploy-local: $(VENV)/.dev
+	$(PY) -m tools.deploy_local
+
+bench: $(VENV)/.dev
+	$(PY) -m tools.bench
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

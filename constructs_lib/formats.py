@@ -1,0 +1,45 @@
+"""Value formats shared by settings validation and construct props validation."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+# The values CloudWatch Logs accepts for retention_in_days (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+    2192, 2557, 2922, 3288, 3653,
+)
+
+# cdktf encodes unresolved values (references, functions) as marker strings
+# (`${TfToken[..]}`, and `#{TfToken[..]}` inside encoded lists);
+# matching the marker keeps this module free of the slow cdktf import.
+TOKEN_MARKER = re.compile(r"[$#]\{(TfToken|Token)\[")
+
+
+def is_unresolved(value: object) -> bool:
+    """True for a cdktf token: its value is only known to Terraform."""
+    return isinstance(value, str) and bool(TOKEN_MARKER.search(value))
+
+
+KMS_DELETION_WINDOW_DAYS = 30
+"""The governance rule: every customer-managed key waits 30 days before deletion."""
+
+
+def is_kebab(value: str) -> bool:
+    return is_unresolved(value) or bool(KEBAB.match(value))
+
+
+def is_email(value: str) -> bool:
+    return bool(EMAIL.match(value))
+
+
+def parse_cidr(value: str) -> ipaddress.IPv4Network | None:
+    """The network for `value`, or None when it is not a valid IPv4 CIDR block."""
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        return None

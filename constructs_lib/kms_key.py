@@ -1,0 +1,183 @@
+"""Customer-managed KMS key with rotation, a 30-day deletion window, an alias and
+an explicit key policy that names every principal allowed to use it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey as KmsKeyResource
+from constructs import Construct
+
+from constructs_lib import waivers
+from constructs_lib.errors import Problems
+from constructs_lib.formats import KMS_DELETION_WINDOW_DAYS, is_unresolved
+from constructs_lib.policy_document import (
+    Condition,
+    PolicyStatement,
+    Principal,
+    check_statements,
+    policy_document,
+)
+from constructs_lib.prop_checks import check_name, check_reason
+from constructs_lib.refs import KeyRef, RoleRef
+from constructs_lib.tags import RequiredTags
+
+SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$")
+
+# What a consumer needs to encrypt and decrypt with the key; administration
+# stays with the account (root statement, i.e. IAM policies).
+USE_ACTIONS = (
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class KmsKeyProps:
+    name: str
+    """Kebab-case, starting with `<environment>-` (e.g. `prod-s3`); the alias is `alias/<name>`."""
+    description: str
+    """What the key protects; shown in the console and the plan."""
+    tags: RequiredTags
+    service_principals: tuple[str, ...] = ()
+    """AWS service principals (e.g. `logs.ap-northeast-2.amazonaws.com`) allowed
+    Encrypt/Decrypt/ReEncrypt*/GenerateDataKey*/DescribeKey. Left empty: no
+    service may use the key on its own behalf; account principals still can
+    through IAM policies."""
+    service_conditions: tuple[Condition, ...] = ()
+    """Conditions on the service statement (e.g. `aws:SourceAccount`,
+    `kms:EncryptionContext:aws:logs:arn`). Left empty: the services may use the
+    key unconditionally."""
+    grant_roles: tuple[RoleRef, ...] = ()
+    """Roles allowed the same use actions through the key policy itself. Left
+    empty: roles need an IAM policy that grants the key use."""
+    extra_statements: tuple[PolicyStatement, ...] = ()
+    """Further key policy statements (e.g. CloudTrail's per-action conditions);
+    an Allow may not name the `*` principal. Left empty: none."""
+    multi_region: bool = False
+    """Left out: a single-Region key."""
+    enable_key_rotation: bool = True
+    """Must stay True (rule ENC002); present so that a port of a module that sets
+    it gets an error instead of a silent override."""
+    deletion_window_in_days: int = KMS_DELETION_WINDOW_DAYS
+    """Must be 30 (rule ENC002); present for the same reason."""
+    allow_destroy_reason: str | None = None
+    """Left out: the key carries `prevent_destroy`. A reason (≥ 10 characters)
+    lifts it and is recorded as waiver PRO001."""
+
+
+class KmsKey(Construct):
+    """A customer-managed key, its alias and an explicit key policy.
+
+    The policy lets the account administer the key (so IAM policies of the
+    account work), lets exactly `service_principals` and `grant_roles` use it,
+    and nothing else; there is no way to add principals after creation.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: KmsKeyProps):
+        super().__init__(scope, id)
+        _validate(props, self.node.path)
+        self.props = props
+
+        account = DataAwsCallerIdentity(self, "account")
+        partition = DataAwsPartition(self, "partition")
+        root = f"arn:{partition.partition}:iam::{account.account_id}:root"
+        self.policy_document = policy_document(self, "policy", _statements(props, root))
+
+        self.key = KmsKeyResource(
+            self,
+            "key",
+            description=props.description,
+            enable_key_rotation=True,
+            deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
+            multi_region=props.multi_region,
+            policy=self.policy_document.json,
+            tags=props.tags.resource_tags(props.name),
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=props.allow_destroy_reason is None),
+        )
+        if props.allow_destroy_reason is not None:
+            waivers.record(self.key, "PRO001", props.allow_destroy_reason, where=self.node.path)
+        self.alias_name = f"alias/{props.name}"
+        self.alias = KmsAlias(self, "alias", name=self.alias_name, target_key_id=self.key.key_id)
+
+    @property
+    def arn(self) -> str:
+        return self.key.arn
+
+    @property
+    def key_id(self) -> str:
+        return self.key.key_id
+
+    @property
+    def ref(self) -> KeyRef:
+        return KeyRef(arn=self.key.arn, alias=self.alias_name)
+
+
+def _statements(props: KmsKeyProps, root_arn: str) -> list[PolicyStatement]:
+    statements = [
+        PolicyStatement(
+            sid="AccountAdministration",
+            principals=(Principal(type="AWS", identifiers=(root_arn,)),),
+            actions=("kms:*",),
+            resources=("*",),
+        )
+    ]
+    if props.service_principals:
+        statements.append(PolicyStatement(
+            sid="ServiceUse",
+            principals=(Principal(type="Service", identifiers=tuple(props.service_principals)),),
+            actions=USE_ACTIONS,
+            resources=("*",),
+            conditions=tuple(props.service_conditions),
+        ))
+    if props.grant_roles:
+        statements.append(PolicyStatement(
+            sid="RoleUse",
+            principals=(Principal(type="AWS", identifiers=tuple(r.arn for r in props.grant_roles)),),
+            actions=USE_ACTIONS,
+            resources=("*",),
+        ))
+    statements.extend(props.extra_statements)
+    return statements
+
+
+def _validate(props: KmsKeyProps, where: str) -> None:
+    problems = Problems(where)
+    props.tags.check(problems)
+    check_name(problems, "name", props.name, props.tags.environment, max_length=250)
+    if not isinstance(props.description, str) or not props.description.strip():
+        problems.add("description", props.description, "a key needs a non-empty description")
+    for service in props.service_principals:
+        if not is_unresolved(service) and not SERVICE_PRINCIPAL.match(service):
+            problems.add("service_principals", service,
+                         "allowed are service principals like 'logs.<region>.amazonaws.com'")
+    if props.service_conditions and not props.service_principals:
+        problems.add("service_conditions", props.service_conditions,
+                     "conditions need service_principals to apply to")
+    for role in props.grant_roles:
+        if not isinstance(role, RoleRef):
+            problems.add("grant_roles", role, "allowed are RoleRef values")
+        elif "*" in role.arn:
+            problems.add("grant_roles", role.arn, "wildcard principals are not allowed")
+    check_statements(problems, "extra_statements", props.extra_statements, resource_policy=True)
+    for i, stmt in enumerate(props.extra_statements):
+        if isinstance(stmt, PolicyStatement) and stmt.has_wildcard_principal:
+            problems.add(f"extra_statements[{i}].principals", stmt.principals,
+                         "a key policy never names the '*' principal")
+    if props.enable_key_rotation is not True:
+        problems.add("enable_key_rotation", props.enable_key_rotation,
+                     "rotation must stay enabled (rule ENC002)")
+    if props.deletion_window_in_days != KMS_DELETION_WINDOW_DAYS:
+        problems.add("deletion_window_in_days", props.deletion_window_in_days,
+                     f"allowed is {KMS_DELETION_WINDOW_DAYS} (rule ENC002)")
+    check_reason(problems, "allow_destroy_reason", props.allow_destroy_reason)
+    problems.raise_if_any()
+

@@ -1,0 +1,27 @@
+"""Props checks shared by the constructs: the name rule (kebab-case,
+`<environment>-` prefix) and the minimum length of a waiver reason."""
+
+from __future__ import annotations
+
+from constructs_lib.errors import Problems
+from constructs_lib.formats import is_kebab, is_unresolved
+from constructs_lib.waivers import MIN_REASON
+
+
+def check_name(problems: Problems, field: str, value: object, environment: str,
+               max_length: int) -> None:
+    """Add a problem unless `value` is a kebab-case `<environment>-...` name of
+    at most `max_length` characters (tokens are left to Terraform)."""
+    if is_unresolved(value):
+        return
+    prefix = f"{environment}-"
+    if not isinstance(value, str) or not is_kebab(value) or not value.startswith(prefix):
+        problems.add(field, value, f"allowed is a kebab-case name starting with {prefix!r}")
+    elif len(value) > max_length:
+        problems.add(field, value, f"allowed are at most {max_length} characters")
+
+
+def check_reason(problems: Problems, field: str, reason: str | None) -> None:
+    """Add a problem when a given waiver reason is too short to be reviewed."""
+    if reason is not None and (not isinstance(reason, str) or len(reason.strip()) < MIN_REASON):
+        problems.add(field, reason, f"a reason needs at least {MIN_REASON} characters")

@@ -1,0 +1,64 @@
+"""Typed references to things a construct uses but does not own.
+
+Constructs take these instead of bare ARN strings, so a caller cannot pass a
+bucket ARN where a key is expected. Values may be cdktf tokens. Build them from
+a construct in the same stack (`KeyRef.of(key)`) or from an SSM contract in a
+stack (`KeyRef(arn=self.consume("kms", "s3-key-arn"))`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeyRef:
+    """A customer-managed KMS key."""
+
+    arn: str
+    alias: str | None = None
+
+    @classmethod
+    def of(cls, key) -> KeyRef:
+        """From an `aws_kms_key` resource (`KmsKey`) in the same stack."""
+        return cls(arn=key.arn)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VpcRef:
+    vpc_id: str
+    cidr_block: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubnetsRef:
+    """A set of subnets, e.g. the private subnets of the network stack."""
+
+    ids: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecurityGroupRef:
+    id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleRef:
+    arn: str
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertificateRef:
+    arn: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TopicRef:
+    arn: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogGroupRef:
+    name: str
+    arn: str

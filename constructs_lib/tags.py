@@ -1,0 +1,57 @@
+"""The 8 required tags as one typed value that every construct takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs_lib.errors import Problems
+from constructs_lib.formats import is_email, is_kebab
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequiredTags:
+    """Values of the reference's 8 required tags for one service."""
+
+    environment: str
+    service: str
+    team: str
+    owner: str
+    cost_center: str
+    project: str
+    data_class: str
+    managed_by: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "Environment": self.environment,
+            "Service": self.service,
+            "Team": self.team,
+            "Owner": self.owner,
+            "CostCenter": self.cost_center,
+            "Project": self.project,
+            "DataClass": self.data_class,
+            "ManagedBy": self.managed_by,
+        }
+
+    def with_service(self, service: str) -> RequiredTags:
+        """The same tags for another service (a component inside a stack)."""
+        return RequiredTags(**{**self.__dict__, "service": service})
+
+    def check(self, problems: Problems, field: str = "tags") -> None:
+        """Add a problem for each empty, non-kebab-case or malformed value."""
+        for key, value in self.as_dict().items():
+            where = f"{field}[{key!r}]"
+            if not isinstance(value, str) or not value.strip():
+                problems.add(where, value, "every required tag needs a non-empty value")
+            elif key == "Owner":
+                if not is_email(value):
+                    problems.add(where, value, "allowed is an e-mail address")
+            elif not is_kebab(value):
+                problems.add(where, value, "tag values must be kebab-case")
+
+    def resource_tags(self, name: str | None = None) -> dict[str, str]:
+        """Tags to set on one resource: the 8 required ones plus `Name`."""
+        tags = self.as_dict()
+        if name:
+            tags["Name"] = name
+        return tags

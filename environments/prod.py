@@ -1,0 +1,56 @@
+"""The production environment: the facts of the reference README, and only here."""
+
+from environments.settings import (
+    GithubSettings,
+    NetworkSettings,
+    Settings,
+    StackSettings,
+    StateSettings,
+    SubnetSettings,
+    TagSettings,
+)
+
+SETTINGS = Settings(
+    name="prod",
+    region="ap-northeast-2",
+    availability_zones=("ap-northeast-2a", "ap-northeast-2c"),
+    domain="set-of.com",
+    state=StateSettings(
+        bucket="prod-connectly-tfstate",
+        lock_table="prod-connectly-tfstate-lock",
+        kms_alias="alias/prod-tfstate",
+    ),
+    tags=TagSettings(
+        environment="prod",
+        team="platform-team",
+        owner="platform@example.com",
+        cost_center="engineering",
+        project="infrastructure",
+        data_class="confidential",
+        managed_by="terraform",
+    ),
+    network=NetworkSettings(
+        vpc_cidr="10.0.0.0/16",
+        public_subnets=(
+            SubnetSettings(cidr="10.0.0.0/20", availability_zone="ap-northeast-2a"),
+            SubnetSettings(cidr="10.0.16.0/20", availability_zone="ap-northeast-2c"),
+        ),
+        private_subnets=(
+            SubnetSettings(cidr="10.0.32.0/19", availability_zone="ap-northeast-2a"),
+            SubnetSettings(cidr="10.0.64.0/19", availability_zone="ap-northeast-2c"),
+        ),
+        multi_az_nat=False,
+        create_transit_gateway=False,
+    ),
+    github=GithubSettings(
+        repository="connectly/infrastructure",
+        branches=("main",),
+    ),
+    alarm_email="platform@example.com",
+    stacks={
+        # Central log groups and metrics are operational data, not customer data.
+        "logging": StackSettings(data_class="internal"),
+        "monitoring": StackSettings(data_class="internal"),
+    },
+    source_file="environments/prod.py",
+)

@@ -1,0 +1,106 @@
+"""The typed settings of one environment: every fact the stacks are built from.
+
+A new environment (staging, dev) is a new `Settings` object in a module of its
+own, never a change to a stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagSettings:
+    """Values of the 8 required tags that do not depend on the stack.
+
+    `Service` comes from the stack's own name; `DataClass` may be overridden by
+    a stack (see `StackSettings.data_class`).
+    """
+
+    environment: str
+    team: str
+    owner: str
+    cost_center: str
+    project: str
+    data_class: str
+    managed_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubnetSettings:
+    """One subnet: its CIDR and the availability zone it lives in."""
+
+    cidr: str
+    availability_zone: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkSettings:
+    """The VPC topology of the environment."""
+
+    vpc_cidr: str
+    public_subnets: tuple[SubnetSettings, ...]
+    private_subnets: tuple[SubnetSettings, ...]
+    multi_az_nat: bool = False
+    """One NAT gateway per AZ when True; when False (the default) one NAT gateway
+    in the first public subnet serves every private subnet (the reference's
+    cost trade-off)."""
+    create_transit_gateway: bool = False
+    """When True a Transit Gateway and a VPC attachment on the private subnets
+    are created; off by default as in the reference."""
+    flow_log_retention_days: int = 365
+
+
+@dataclass(frozen=True, kw_only=True)
+class GithubSettings:
+    """Who may assume the GitHub Actions deploy role through OIDC."""
+
+    repository: str
+    """`owner/name` of the infrastructure repository."""
+    branches: tuple[str, ...]
+    """Branches whose workflows may assume the role (refs/heads/<branch>)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateSettings:
+    """Where every stack keeps its Terraform state."""
+
+    bucket: str
+    lock_table: str
+    kms_alias: str
+    """Alias of the bootstrap state key; the S3 backend encrypts with it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackSettings:
+    """Per-stack overrides of the common settings."""
+
+    data_class: str | None = None
+    """DataClass tag for this stack; the environment's default when left out."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything one environment is built from."""
+
+    name: str
+    region: str
+    availability_zones: tuple[str, ...]
+    domain: str
+    state: StateSettings
+    tags: TagSettings
+    network: NetworkSettings
+    github: GithubSettings
+    kms_deletion_window_days: int = 30
+    log_retention_days: int = 365
+    alarm_email: str | None = None
+    """Address subscribed to the critical SNS topic; no subscription when left out."""
+    stacks: dict[str, StackSettings] = field(default_factory=dict)
+    source_file: str = "environments/<unknown>.py"
+    """The module that defines these settings, named in every error message."""
+
+    def ssm_prefix(self, stack: str) -> str:
+        return f"/{self.name}/{stack}"
+
+    def stack(self, name: str) -> StackSettings:
+        return self.stacks.get(name, StackSettings())

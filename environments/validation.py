@@ -1,0 +1,106 @@
+"""Validate one environment's settings as a whole before any construct exists."""
+
+from __future__ import annotations
+
+import itertools
+
+from constructs_lib.errors import Problems
+from constructs_lib.formats import (
+    KMS_DELETION_WINDOW_DAYS,
+    LOG_RETENTION_DAYS,
+    is_email,
+    is_kebab,
+    parse_cidr,
+)
+from environments.settings import Settings
+
+REQUIRED_TAG_FIELDS = (
+    "environment", "team", "owner", "cost_center", "project", "data_class", "managed_by",
+)
+
+
+def validate_settings(settings: Settings) -> None:
+    """Raise ConfigError listing every problem in `settings`, or return None."""
+    problems = Problems(settings.source_file)
+    _check_names(settings, problems)
+    _check_tags(settings, problems)
+    _check_network(settings, problems)
+    _check_numbers(settings, problems)
+    problems.raise_if_any()
+
+
+def _check_names(s: Settings, p: Problems) -> None:
+    if not is_kebab(s.name):
+        p.add("name", s.name, "allowed is a kebab-case environment name such as 'prod'")
+    for i, az in enumerate(s.availability_zones):
+        if not (az.startswith(s.region) and len(az) == len(s.region) + 1 and az[-1].isalpha()):
+            p.add(f"availability_zones[{i}]", az,
+                  f"allowed is a zone of region {s.region!r} such as '{s.region}a'")
+    if not s.state.bucket.startswith(f"{s.name}-") or not is_kebab(s.state.bucket):
+        p.add("state.bucket", s.state.bucket,
+              f"allowed is a kebab-case name starting with '{s.name}-'")
+    if not s.github.repository.count("/") == 1:
+        p.add("github.repository", s.github.repository, "allowed is 'owner/name'")
+
+
+def _check_tags(s: Settings, p: Problems) -> None:
+    for name in REQUIRED_TAG_FIELDS:
+        value = getattr(s.tags, name)
+        field = f"tags.{name}"
+        if not isinstance(value, str) or not value.strip():
+            p.add(field, value, "every required tag needs a non-empty value")
+        elif name == "owner":
+            if not is_email(value):
+                p.add(field, value, "allowed is an e-mail address such as 'platform@example.com'")
+        elif not is_kebab(value):
+            p.add(field, value, "tag values must be kebab-case (lower-case words joined by '-')")
+    if s.tags.environment != s.name:
+        p.add("tags.environment", s.tags.environment,
+              f"allowed is the environment's own name {s.name!r}")
+    for stack, override in sorted(s.stacks.items()):
+        if override.data_class is not None and not is_kebab(override.data_class):
+            p.add(f"stacks[{stack!r}].data_class", override.data_class,
+                  "tag values must be kebab-case")
+    if s.alarm_email is not None and not is_email(s.alarm_email):
+        p.add("alarm_email", s.alarm_email, "allowed is an e-mail address or None")
+
+
+def _check_network(s: Settings, p: Problems) -> None:
+    net = s.network
+    vpc = parse_cidr(net.vpc_cidr)
+    if vpc is None:
+        p.add("network.vpc_cidr", net.vpc_cidr,
+              "allowed is an IPv4 CIDR block such as '10.0.0.0/16' (host bits zero)")
+    subnets = []
+    for kind in ("public_subnets", "private_subnets"):
+        entries = getattr(net, kind)
+        if not entries:
+            p.add(f"network.{kind}", entries, "at least one subnet is required")
+        for i, subnet in enumerate(entries):
+            field = f"network.{kind}[{i}]"
+            block = parse_cidr(subnet.cidr)
+            if block is None:
+                p.add(f"{field}.cidr", subnet.cidr,
+                      "allowed is an IPv4 CIDR block such as '10.0.0.0/20' (host bits zero)")
+            elif vpc is not None and not block.subnet_of(vpc):
+                p.add(f"{field}.cidr", subnet.cidr,
+                      f"allowed is a block inside the VPC range {net.vpc_cidr}")
+            else:
+                subnets.append((field, subnet.cidr, block))
+            if subnet.availability_zone not in s.availability_zones:
+                p.add(f"{field}.availability_zone", subnet.availability_zone,
+                      f"allowed are the environment's zones {', '.join(s.availability_zones)}")
+    for (f1, c1, b1), (f2, c2, b2) in itertools.combinations(subnets, 2):
+        if b1.overlaps(b2):
+            p.add(f"{f2}.cidr", c2, f"it overlaps {f1} ({c1}); subnets must not overlap")
+
+
+def _check_numbers(s: Settings, p: Problems) -> None:
+    if s.kms_deletion_window_days != KMS_DELETION_WINDOW_DAYS:
+        p.add("kms_deletion_window_days", s.kms_deletion_window_days,
+              f"governance requires exactly {KMS_DELETION_WINDOW_DAYS} days")
+    for field, value in (("log_retention_days", s.log_retention_days),
+                         ("network.flow_log_retention_days", s.network.flow_log_retention_days)):
+        if value not in LOG_RETENTION_DAYS:
+            p.add(field, value, "allowed are the values CloudWatch Logs accepts: "
+                  + ", ".join(map(str, LOG_RETENTION_DAYS)))

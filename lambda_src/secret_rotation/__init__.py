@@ -1,0 +1,1 @@
+"""Secrets Manager rotation function for generated secrets (see handler.py)."""

@@ -1,0 +1,41 @@
+"""CLI: `python -m policies [OUTDIR] [--pack NAME ...] [--checkov]` prints the report; exit 1 on findings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from policies import suppressions as supp
+from policies.packs import PACKS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m policies", description=__doc__)
+    parser.add_argument("outdir", nargs="?", default="cdktf.out", type=Path,
+                        help="synth output directory (default: cdktf.out)")
+    parser.add_argument("--pack", action="append", choices=sorted(PACKS),
+                        help="rule pack to run (repeatable; default: all)")
+    parser.add_argument("--checkov", action="store_true",
+                        help="also run checkov over the output (framework terraform_json)")
+    parser.add_argument("--suppressions", type=Path, default=supp.DEFAULT_FILE)
+    args = parser.parse_args(argv)
+
+    from policies.runner import check_output
+
+    rules = tuple(dict.fromkeys(r for name in (args.pack or ["all"]) for r in PACKS[name]))
+    report = check_output(args.outdir, rules, suppression_file=args.suppressions)
+    print(report.render())
+    failed = report.failed
+    if args.checkov:
+        from policies.checkov_scan import scan
+
+        checkov = scan(args.outdir, args.suppressions)
+        print()
+        print(checkov.render())
+        failed = failed or checkov.failed
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

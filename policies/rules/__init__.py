@@ -1,0 +1,1 @@
+"""One rule per module; policies/packs.py lists which rules run together."""

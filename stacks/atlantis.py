@@ -1,0 +1,388 @@
+"""Atlantis on ECS Fargate behind an internet-facing ALB, with its data directory on EFS."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
+from cdktf_cdktf_provider_aws.ecs_service import (
+    EcsService,
+    EcsServiceDeploymentCircuitBreaker,
+    EcsServiceLoadBalancer,
+    EcsServiceNetworkConfiguration,
+)
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionRuntimePlatform,
+    EcsTaskDefinitionVolume,
+    EcsTaskDefinitionVolumeEfsVolumeConfiguration,
+    EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig,
+)
+from cdktf_cdktf_provider_aws.efs_access_point import (
+    EfsAccessPoint,
+    EfsAccessPointPosixUser,
+    EfsAccessPointRootDirectory,
+    EfsAccessPointRootDirectoryCreationInfo,
+)
+from cdktf_cdktf_provider_aws.efs_backup_policy import EfsBackupPolicy, EfsBackupPolicyBackupPolicy
+from cdktf_cdktf_provider_aws.efs_file_system import (
+    EfsFileSystem,
+    EfsFileSystemLifecyclePolicy,
+)
+from cdktf_cdktf_provider_aws.efs_file_system_policy import EfsFileSystemPolicy
+from cdktf_cdktf_provider_aws.efs_mount_target import EfsMountTarget
+from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+from constructs import Construct
+
+from constructs_lib.alb import ApplicationLoadBalancer, ApplicationLoadBalancerProps
+from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
+from constructs_lib.ecr import EcrRepository, EcrRepositoryProps
+from constructs_lib.iam_role_policy import IamRolePolicy, IamRolePolicyProps
+from constructs_lib.policy_document import Condition, PolicyStatement, Principal, policy_document
+from constructs_lib.refs import CertificateRef, KeyRef, SubnetsRef, VpcRef
+from constructs_lib.security_group import (
+    EgressRule,
+    IngressRule,
+    SecurityGroup,
+    SecurityGroupProps,
+)
+from stacks.base import BuildContext, GovernedStack
+from stacks.registry import StackSpec
+
+# Pinned by tag. A digest (`...@sha256:<digest>`) would also pin the bytes;
+# take it from `docker buildx imagetools inspect` of this tag when upgrading.
+IMAGE = "ghcr.io/runatlantis/atlantis:v0.35.0"
+# The image's `atlantis` user (Dockerfile: adduser -u 100, addgroup --gid 1000).
+ATLANTIS_UID = 100
+ATLANTIS_GID = 1000
+PORT = 4141
+HTTPS = 443
+NFS = 2049
+CONTAINER = "atlantis"
+# The user's home lives on EFS: the data directory, and the files git and
+# terraform keep in $HOME, survive restarts and the root filesystem stays read-only.
+HOME = "/home/atlantis"
+DATA_DIR = f"{HOME}/.atlantis"
+LOG_GROUP = "/aws/ecs/atlantis/application"
+TASK_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+# The image's own HEALTHCHECK uses curl, which both its Alpine and Debian
+# variants install (busybox wget exists only in the Alpine one).
+HEALTH_CHECK = f"curl -f http://localhost:{PORT}/healthz || exit 1"
+
+
+class AtlantisStack(GovernedStack):
+    """ECR repository, ECS cluster, Fargate service running Atlantis, its EFS
+    data, the public ALB and `atlantis.<domain>`."""
+
+    def __init__(self, scope: Construct, spec: StackSpec, context: BuildContext):
+        super().__init__(scope, spec, context)
+        settings = self.settings
+        env = settings.name
+        name = self.resource_name("atlantis")
+        keys = {p: KeyRef(arn=self.consume("kms", f"{p}-key-arn"))
+                for p in ("ecr", "logs", "efs", "secrets")}
+        vpc = VpcRef(vpc_id=self.consume("network", "vpc-id"),
+                     cidr_block=self.consume("network", "vpc-cidr"))
+        public_subnets = SubnetsRef(ids=self.consume_list("network", "public-subnet-ids"))
+        private_subnets = SubnetsRef(ids=self.consume_list("network", "private-subnet-ids"))
+        certificate = CertificateRef(arn=self.consume("acm", "certificate-arn"))
+        zone_id = self.consume("route53", "zone-id")
+        token_arn = self.consume("secrets", "atlantis-github-token-arn")
+        webhook_arn = self.consume("secrets", "atlantis-webhook-secret-arn")
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+
+        # For a custom image later; the service runs the pinned upstream image.
+        self.repository = EcrRepository(self, "repository", EcrRepositoryProps(
+            name=name, tags=self.tags, kms_key=keys["ecr"]))
+        self.cluster = EcsCluster(
+            self, "cluster",
+            # The reference's runbook names the cluster `atlantis-prod`
+            # (NAM001 exception for exactly that name).
+            name=f"atlantis-{env}",
+            setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
+            tags=self.tags.resource_tags(f"atlantis-{env}"),
+        )
+        self.log_group = CloudwatchLogGroup(self, "log-group", CloudwatchLogGroupProps(
+            name=LOG_GROUP, tags=self.tags, kms_key=keys["logs"],
+            retention_in_days=settings.log_retention_days))
+
+        # --- security groups: ALB -> service (4141) -> EFS (2049) -----------
+        # Created in this order so each rule can name the group it points to;
+        # the two inbound rules that point backwards are added afterwards.
+        efs_group = SecurityGroup(self, "efs-security-group", SecurityGroupProps(
+            name=f"{name}-efs",
+            description="Atlantis EFS: NFS from the Atlantis service only",
+            vpc=vpc, tags=self.tags,
+        ))
+        service_group = SecurityGroup(self, "service-security-group", SecurityGroupProps(
+            name=f"{name}-service",
+            description="Atlantis tasks: 4141 from the ALB; out to HTTPS and EFS",
+            vpc=vpc, tags=self.tags,
+            egress=(
+                # GitHub, ghcr.io, Terraform registries and AWS APIs have no
+                # fixed address ranges.
+                EgressRule(from_port=HTTPS, to_port=HTTPS, cidr_blocks=("0.0.0.0/0",),
+                           description="HTTPS to GitHub, image registries and AWS APIs"),
+                EgressRule(from_port=NFS, to_port=NFS,
+                           destination_security_group=efs_group.ref,
+                           description="NFS to the Atlantis data file system"),
+            ),
+        ))
+        alb_group = SecurityGroup(self, "alb-security-group", SecurityGroupProps(
+            name=f"{name}-alb",
+            description="Atlantis ALB: HTTP/HTTPS from anywhere, 4141 to the tasks",
+            vpc=vpc, tags=self.tags,
+            ingress=tuple(
+                IngressRule(from_port=port, to_port=port, cidr_blocks=("0.0.0.0/0",),
+                            description=description)
+                for port, description in (
+                    (HTTPS, "HTTPS from GitHub webhooks and users"),
+                    (80, "HTTP from anywhere, redirected to HTTPS"))),
+            allow_public_ingress_reason="public webhook endpoint for GitHub",
+            egress=(EgressRule(from_port=PORT, to_port=PORT,
+                               destination_security_group=service_group.ref,
+                               description="Forward to the Atlantis tasks"),),
+        ))
+        service_group.allow_from(alb_group.ref, PORT, "Atlantis from its load balancer")
+        efs_group.allow_from(service_group.ref, NFS, "NFS from the Atlantis tasks")
+
+        # --- EFS: the data directory ----------------------------------------
+        self.file_system = EfsFileSystem(
+            self, "data",
+            creation_token=f"{name}-data",
+            encrypted=True,
+            kms_key_id=keys["efs"].arn,
+            performance_mode="generalPurpose",
+            throughput_mode="elastic",
+            lifecycle_policy=[
+                EfsFileSystemLifecyclePolicy(transition_to_ia="AFTER_30_DAYS"),
+                EfsFileSystemLifecyclePolicy(transition_to_primary_storage_class="AFTER_1_ACCESS"),
+            ],
+            lifecycle={"prevent_destroy": True},
+            tags=self.tags.resource_tags(f"{name}-data"),
+        )
+        EfsBackupPolicy(self, "data-backup", file_system_id=self.file_system.id,
+                        backup_policy=EfsBackupPolicyBackupPolicy(status="ENABLED"))
+        # One mount target per private subnet; the SSM list is only known at
+        # apply time, its length is a setting.
+        for i in range(len(settings.network.private_subnets)):
+            EfsMountTarget(
+                self, f"data-mount-target-{i}",
+                file_system_id=self.file_system.id,
+                subnet_id=Fn.element(private_subnets.ids, i),
+                security_groups=[efs_group.id],
+            )
+        self.access_point = EfsAccessPoint(
+            self, "data-access-point",
+            file_system_id=self.file_system.id,
+            posix_user=EfsAccessPointPosixUser(uid=ATLANTIS_UID, gid=ATLANTIS_GID),
+            root_directory=EfsAccessPointRootDirectory(
+                path="/atlantis",
+                creation_info=EfsAccessPointRootDirectoryCreationInfo(
+                    owner_uid=ATLANTIS_UID, owner_gid=ATLANTIS_GID, permissions="0750"),
+            ),
+            tags=self.tags.resource_tags(f"{name}-data"),
+        )
+        file_system_policy = policy_document(self, "data-policy-document", [
+            PolicyStatement(
+                sid="DenyInsecureTransport", effect="Deny", actions=("*",),
+                resources=(self.file_system.arn,),
+                principals=(Principal(type="AWS", identifiers=("*",)),),
+                conditions=(Condition(test="Bool", variable="aws:SecureTransport",
+                                      values=("false",)),),
+            ),
+            PolicyStatement(
+                sid="DenyRootAccess", effect="Deny",
+                actions=("elasticfilesystem:ClientRootAccess",),
+                resources=(self.file_system.arn,),
+                principals=(Principal(type="AWS", identifiers=("*",)),),
+            ),
+        ])
+        EfsFileSystemPolicy(self, "data-policy", file_system_id=self.file_system.id,
+                            policy=file_system_policy.json)
+
+        # --- IAM --------------------------------------------------------------
+        ecs_trust = (Condition(test="StringEquals", variable="aws:SourceAccount",
+                               values=(account_id,)),)
+        execution_role = IamRolePolicy(self, "execution-role", IamRolePolicyProps(
+            name=f"{name}-execution",
+            tags=self.tags,
+            description="ECS pulls the image, writes logs and reads the Atlantis secrets",
+            service_principals=("ecs-tasks.amazonaws.com",),
+            trust_conditions=ecs_trust,
+            managed_policy_arns=(TASK_EXECUTION_POLICY_ARN,),
+            inline_policies={"secrets": (
+                PolicyStatement(sid="ReadAtlantisSecrets",
+                                actions=("secretsmanager:GetSecretValue",),
+                                resources=(token_arn, webhook_arn)),
+                PolicyStatement(sid="DecryptAtlantisSecrets", actions=("kms:Decrypt",),
+                                resources=(keys["secrets"].arn,)),
+            )},
+        ))
+        # What Atlantis needs to plan and apply the stacks (assuming per-stack
+        # roles) is granted where those roles are defined, not here: the task
+        # role only reaches its own data.
+        task_role = IamRolePolicy(self, "task-role", IamRolePolicyProps(
+            name=f"{name}-task",
+            tags=self.tags,
+            description="The Atlantis container: mounts its EFS access point",
+            service_principals=("ecs-tasks.amazonaws.com",),
+            trust_conditions=ecs_trust,
+            inline_policies={"efs": (
+                PolicyStatement(
+                    sid="MountAtlantisData",
+                    actions=("elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"),
+                    resources=(self.file_system.arn,),
+                    conditions=(Condition(test="StringEquals",
+                                          variable="elasticfilesystem:AccessPointArn",
+                                          values=(self.access_point.arn,)),),
+                ),
+            )},
+        ))
+
+        # --- task definition ------------------------------------------------
+        domain = settings.domain
+        log_options = {
+            "awslogs-group": self.log_group.ref.name,
+            "awslogs-region": settings.region,
+        }
+        atlantis = {
+            "name": CONTAINER,
+            "image": IMAGE,
+            "essential": True,
+            "portMappings": [{"containerPort": PORT, "protocol": "tcp"}],
+            "environment": [{"name": k, "value": v} for k, v in sorted({
+                "ATLANTIS_ATLANTIS_URL": f"https://atlantis.{domain}",
+                "ATLANTIS_DATA_DIR": DATA_DIR,
+                "ATLANTIS_PORT": str(PORT),
+                "ATLANTIS_REPO_ALLOWLIST": f"github.com/{settings.github.repository}",
+            }.items())],
+            "secrets": [
+                {"name": "ATLANTIS_GH_TOKEN", "valueFrom": f"{token_arn}:token::"},
+                {"name": "ATLANTIS_GH_USER", "valueFrom": f"{token_arn}:user::"},
+                {"name": "ATLANTIS_GH_WEBHOOK_SECRET", "valueFrom": f"{webhook_arn}:value::"},
+            ],
+            "healthCheck": {"command": ["CMD-SHELL", HEALTH_CHECK], "interval": 30,
+                            "timeout": 5, "retries": 3, "startPeriod": 60},
+            "readonlyRootFilesystem": True,
+            "privileged": False,
+            # Atlantis listens on 4141 and needs no Linux capability.
+            "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
+            "mountPoints": [
+                {"sourceVolume": "data", "containerPath": HOME, "readOnly": False},
+                {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False},
+            ],
+            "dependsOn": [{"containerName": "tmp-permissions", "condition": "SUCCESS"}],
+            "logConfiguration": {"logDriver": "awslogs",
+                                 "options": {**log_options, "awslogs-stream-prefix": CONTAINER}},
+        }
+        # Fargate creates bind-mount volumes owned by root with mode 0755; this
+        # short-lived container opens /tmp to the atlantis user before it starts.
+        tmp_permissions = {
+            "name": "tmp-permissions",
+            "image": IMAGE,
+            "essential": False,
+            "user": "0",
+            "entryPoint": ["/bin/chmod"],
+            "command": ["1777", "/tmp"],
+            "readonlyRootFilesystem": True,
+            "privileged": False,
+            "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
+            "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
+            "logConfiguration": {"logDriver": "awslogs",
+                                 "options": {**log_options, "awslogs-stream-prefix": "init"}},
+        }
+        self.task_definition = EcsTaskDefinition(
+            self, "task",
+            family=name,
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu="1024",
+            memory="2048",
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture="X86_64"),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            container_definitions=json.dumps([atlantis, tmp_permissions], sort_keys=True),
+            volume=[
+                EcsTaskDefinitionVolume(
+                    name="data",
+                    efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
+                        file_system_id=self.file_system.id,
+                        transit_encryption="ENABLED",
+                        authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
+                            access_point_id=self.access_point.id, iam="ENABLED"),
+                    ),
+                ),
+                # A bind mount on the task's ephemeral storage: gone with the task.
+                EcsTaskDefinitionVolume(name="tmp"),
+            ],
+            # The awslogs driver needs the group before the first task starts.
+            depends_on=[self.log_group.log_group],
+            tags=self.tags.resource_tags(name),
+        )
+
+        # --- load balancer --------------------------------------------------
+        self.load_balancer = ApplicationLoadBalancer(self, "alb", ApplicationLoadBalancerProps(
+            name=name, tags=self.tags, subnets=public_subnets,
+            security_groups=[alb_group.ref], certificate=certificate))
+        self.target_group = self.load_balancer.add_target_group(
+            name, PORT, "/healthz", vpc, target_type="ip")
+
+        # --- service ----------------------------------------------------------
+        self.service = EcsService(
+            self, "service",
+            name=name,
+            cluster=self.cluster.arn,
+            task_definition=self.task_definition.arn,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            desired_count=1,
+            # Atlantis keeps its locks in a BoltDB file in the data directory:
+            # two tasks must never run at once, so the old one stops first.
+            deployment_minimum_healthy_percent=0,
+            deployment_maximum_percent=100,
+            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(
+                enable=True, rollback=True),
+            health_check_grace_period_seconds=120,
+            network_configuration=EcsServiceNetworkConfiguration(
+                subnets=private_subnets.ids, security_groups=[service_group.id],
+                assign_public_ip=False),
+            load_balancer=[EcsServiceLoadBalancer(
+                target_group_arn=self.target_group.arn, container_name=CONTAINER,
+                container_port=PORT)],
+            enable_execute_command=False,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            # The target group must be attached to a listener before a service uses it.
+            depends_on=[self.load_balancer.https_listener],
+            tags=self.tags.resource_tags(name),
+        )
+
+        Route53Record(
+            self, "dns",
+            zone_id=zone_id,
+            name=f"atlantis.{domain}",
+            type="A",
+            alias=Route53RecordAlias(name=self.load_balancer.dns_name,
+                                     zone_id=self.load_balancer.zone_id,
+                                     evaluate_target_health=True),
+        )
+
+        self.publish("alb-arn-suffix", self.load_balancer.lb.arn_suffix,
+                     "ARN suffix of the Atlantis ALB (CloudWatch LoadBalancer dimension)")
+        self.publish("target-group-arn-suffix", self.target_group.arn_suffix,
+                     "ARN suffix of the Atlantis target group (CloudWatch TargetGroup dimension)")
+        self.publish("alb-dns-name", self.load_balancer.dns_name, "DNS name of the Atlantis ALB")
+        self.publish("ecs-cluster-name", self.cluster.name, "Name of the Atlantis ECS cluster")
+        self.publish("ecs-service-name", self.service.name, "Name of the Atlantis ECS service")
+        self.publish("service-security-group-id", service_group.id,
+                     "Security group of the Atlantis tasks")
+        self.publish("log-group-name", self.log_group.ref.name,
+                     "Log group of the Atlantis application")
+        self.publish("efs-file-system-id", self.file_system.id,
+                     "EFS file system holding the Atlantis data directory")
+        self.publish("ecr-repository-url", self.repository.url,
+                     "ECR repository for a custom Atlantis image")

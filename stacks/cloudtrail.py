@@ -1,0 +1,422 @@
+"""Audit trail: multi-Region CloudTrail into its own bucket and CloudWatch Logs,
+Athena over the trail logs, and EventBridge rules that report security events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.athena_workgroup import (
+    AthenaWorkgroup,
+    AthenaWorkgroupConfiguration,
+    AthenaWorkgroupConfigurationResultConfiguration,
+    AthenaWorkgroupConfigurationResultConfigurationEncryptionConfiguration,
+)
+from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_regions import DataAwsRegions
+from cdktf_cdktf_provider_aws.glue_catalog_database import GlueCatalogDatabase
+from cdktf_cdktf_provider_aws.glue_catalog_table import (
+    GlueCatalogTable,
+    GlueCatalogTablePartitionKeys,
+    GlueCatalogTableStorageDescriptor,
+    GlueCatalogTableStorageDescriptorColumns,
+    GlueCatalogTableStorageDescriptorSerDeInfo,
+)
+from constructs import Construct
+
+from constructs_lib import waivers
+from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
+from constructs_lib.iam_role_policy import (
+    Condition,
+    IamRolePolicy,
+    IamRolePolicyProps,
+    PolicyStatement,
+    Principal,
+)
+from constructs_lib.refs import KeyRef
+from constructs_lib.s3_bucket import S3Bucket, S3BucketProps
+from constructs_lib.sns import SnsTopic, SnsTopicProps
+from stacks.base import BuildContext, GovernedStack
+from stacks.registry import StackSpec
+
+GLOBAL_SERVICES_REGION = "us-east-1"
+"""IAM, console sign-in and other global services deliver their CloudTrail
+events to EventBridge in this Region only."""
+
+ATHENA_RESULTS_EXPIRATION_DAYS = 30
+"""Query results are re-creatable; the trail logs themselves stay."""
+ATHENA_BYTES_SCANNED_CUTOFF = 10 * 1024**3
+"""A runaway query over years of trail logs stops at 10 GiB scanned."""
+PROJECTION_START = "2024/01/01"
+"""First day partition projection offers; earlier days hold no trail logs."""
+
+# The columns of the CloudTrail table in the Athena documentation
+# ("Creating the table for CloudTrail logs in Athena using manual partitioning").
+CLOUDTRAIL_COLUMNS = (
+    ("eventversion", "string"),
+    ("useridentity", ("struct<type:string,principalid:string,arn:string,accountid:string,"
+                     "invokedby:string,accesskeyid:string,username:string,"
+                     "onbehalfof:struct<userid:string,identitystorearn:string>,"
+                     "sessioncontext:struct<attributes:struct<mfaauthenticated:string,"
+                     "creationdate:string>,sessionissuer:struct<type:string,principalid:string,"
+                     "arn:string,accountid:string,username:string>,sourceidentity:string,"
+                     "ec2roledelivery:string,webidfederationdata:struct<federatedprovider:string,"
+                     "attributes:map<string,string>>>>")),
+    ("eventtime", "string"),
+    ("eventsource", "string"),
+    ("eventname", "string"),
+    ("awsregion", "string"),
+    ("sourceipaddress", "string"),
+    ("useragent", "string"),
+    ("errorcode", "string"),
+    ("errormessage", "string"),
+    ("requestparameters", "string"),
+    ("responseelements", "string"),
+    ("additionaleventdata", "string"),
+    ("requestid", "string"),
+    ("eventid", "string"),
+    ("readonly", "string"),
+    ("resources", "array<struct<arn:string,accountid:string,type:string>>"),
+    ("eventtype", "string"),
+    ("apiversion", "string"),
+    ("recipientaccountid", "string"),
+    ("serviceeventdetails", "string"),
+    ("sharedeventid", "string"),
+    ("vpcendpointid", "string"),
+    ("vpcendpointaccountid", "string"),
+    ("eventcategory", "string"),
+    ("addendum", ("struct<reason:string,updatedfields:string,originalrequestid:string,"
+                 "originaleventid:string>")),
+    ("sessioncredentialfromconsole", "string"),
+    ("edgedevicedetails", "string"),
+    ("tlsdetails", "struct<tlsversion:string,ciphersuite:string,clientprovidedhostheader:string>"),
+)
+
+API_CALL = "AWS API Call via CloudTrail"
+CONSOLE_SIGN_IN = "AWS Console Sign In via CloudTrail"
+
+# CIS AWS Foundations 4.4: changes to IAM policies.
+IAM_POLICY_CHANGES = (
+    "AttachGroupPolicy", "AttachRolePolicy", "AttachUserPolicy",
+    "CreatePolicy", "CreatePolicyVersion",
+    "DeleteGroupPolicy", "DeletePolicy", "DeletePolicyVersion", "DeleteRolePolicy",
+    "DeleteUserPolicy",
+    "DetachGroupPolicy", "DetachRolePolicy", "DetachUserPolicy",
+    "PutGroupPolicy", "PutRolePolicy", "PutUserPolicy",
+    "SetDefaultPolicyVersion",
+)
+# Calls that blind or weaken the trail.
+TRAIL_TAMPERING = ("DeleteTrail", "PutEventSelectors", "StopLogging", "UpdateTrail")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecurityEventRule:
+    """One EventBridge rule on CloudTrail events, sent to the security topic."""
+
+    name: str
+    """Suffix of the rule name (`<env>-<name>`)."""
+    description: str
+    pattern: dict
+    global_service: bool
+    """True when the events (also) arrive in us-east-1 only (IAM, sign-in):
+    a twin rule there forwards them to this Region's default bus."""
+
+
+SECURITY_EVENT_RULES = (
+    SecurityEventRule(
+        name="root-account-usage",
+        description="Any use of the root user (CIS 1.7), in the console or through the API",
+        pattern={
+            "detail-type": [API_CALL, CONSOLE_SIGN_IN],
+            "detail": {
+                "userIdentity": {"type": ["Root"], "invokedBy": [{"exists": False}]},
+                "eventType": [{"anything-but": "AwsServiceEvent"}],
+            },
+        },
+        global_service=True,
+    ),
+    SecurityEventRule(
+        name="iam-policy-changes",
+        description="Changes to IAM policies (CIS 4.4)",
+        pattern={
+            "source": ["aws.iam"],
+            "detail-type": [API_CALL],
+            "detail": {"eventSource": ["iam.amazonaws.com"], "eventName": list(IAM_POLICY_CHANGES)},
+        },
+        global_service=True,
+    ),
+    SecurityEventRule(
+        name="console-sign-in-failures",
+        description="Failed AWS console sign-ins (CIS 4.6)",
+        pattern={
+            "source": ["aws.signin"],
+            "detail-type": [CONSOLE_SIGN_IN],
+            "detail": {"eventName": ["ConsoleLogin"],
+                       "responseElements": {"ConsoleLogin": ["Failure"]}},
+        },
+        global_service=True,
+    ),
+    SecurityEventRule(
+        name="cloudtrail-tampering",
+        description="CloudTrail trails stopped, deleted or changed (CIS 4.5)",
+        pattern={
+            "source": ["aws.cloudtrail"],
+            "detail-type": [API_CALL],
+            "detail": {"eventSource": ["cloudtrail.amazonaws.com"],
+                       "eventName": list(TRAIL_TAMPERING)},
+        },
+        global_service=False,
+    ),
+)
+
+
+class CloudtrailStack(GovernedStack):
+    """The `<env>-trail` trail, its bucket and log group, Athena over its logs,
+    and security-event rules reporting to `<env>-security-events`."""
+
+    def __init__(self, scope: Construct, spec: StackSpec, context: BuildContext):
+        super().__init__(scope, spec, context)
+        self.cloudtrail_key = KeyRef(arn=self.consume("kms", "cloudtrail-key-arn"))
+        self.logs_key = KeyRef(arn=self.consume("kms", "logs-key-arn"))
+        self.sns_key = KeyRef(arn=self.consume("kms", "sns-key-arn"))
+        self.account_id = DataAwsCallerIdentity(self, "account").account_id
+        self.partition = DataAwsPartition(self, "partition").partition
+        region = self.settings.region
+
+        self.trail_name = self.resource_name("trail")
+        # Built from parts, not from the trail resource: the bucket policy must
+        # exist before the trail (CloudTrail checks it on create).
+        self.trail_arn = (f"arn:{self.partition}:cloudtrail:{region}:{self.account_id}"
+                          f":trail/{self.trail_name}")
+        self.bucket = self._trail_bucket()
+        self.log_group = CloudwatchLogGroup(self, "trail-log-group", CloudwatchLogGroupProps(
+            name=f"/aws/cloudtrail/{self.trail_name}",
+            tags=self.tags,
+            kms_key=self.logs_key,
+            retention_in_days=self.settings.log_retention_days,
+        ))
+        self.logs_role = self._logs_role()
+        self.trail = Cloudtrail(
+            self, "trail",
+            name=self.trail_name,
+            s3_bucket_name=self.bucket.bucket.id,
+            include_global_service_events=True,
+            is_multi_region_trail=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            kms_key_id=self.cloudtrail_key.arn,
+            # CloudTrail wants the log-stream wildcard on the group ARN.
+            cloud_watch_logs_group_arn=f"{self.log_group.arn}:*",
+            cloud_watch_logs_role_arn=self.logs_role.arn,
+            tags=self.tags.resource_tags(self.trail_name),
+            depends_on=[self.bucket.policy, *self.logs_role.policies.values()],
+        )
+        waivers.record(
+            self.trail, "CKV_AWS_252",
+            "CloudTrail's SNS option announces every delivered log file (every few minutes "
+            "per Region) and nothing here consumes that feed; security events reach people "
+            "through the EventBridge rules of this stack and the security-events topic",
+            where=self.trail.node.path)
+        self._athena()
+        self.security_topic = self._security_events()
+
+        self.publish("trail-arn", self.trail.arn, "ARN of the multi-Region CloudTrail trail")
+        self.publish("trail-bucket-name", self.bucket.bucket.bucket,
+                     "Name of the bucket holding the CloudTrail log files")
+        self.publish("trail-log-group-name", self.log_group.log_group.name,
+                     "CloudWatch log group receiving the trail's events")
+        self.publish("athena-workgroup-name", self.workgroup.name,
+                     "Athena workgroup for querying the trail logs")
+        self.publish("glue-database-name", self.database.name,
+                     "Glue database holding the CloudTrail table")
+        self.publish("security-events-topic-arn", self.security_topic.arn,
+                     "SNS topic receiving security events found in CloudTrail")
+
+    # --- bucket, log delivery ------------------------------------------------
+    def _bucket_name(self, *parts: str) -> str:
+        # Bucket names are global: qualify them with the organisation that owns
+        # the infrastructure repository (as the state bucket is).
+        organisation = self.settings.github.repository.split("/")[0]
+        return self.resource_name(organisation, *parts)
+
+    def _trail_bucket(self) -> S3Bucket:
+        name = self._bucket_name("cloudtrail")
+        bucket_arn = f"arn:{self.partition}:s3:::{name}"
+        cloudtrail = (Principal(type="Service", identifiers=("cloudtrail.amazonaws.com",)),)
+        this_trail = Condition(test="StringEquals", variable="aws:SourceArn",
+                               values=(self.trail_arn,))
+        # The bucket policy of the CloudTrail documentation, for this trail only.
+        statements = (
+            PolicyStatement(sid="CloudTrailAclCheck", principals=cloudtrail,
+                            actions=("s3:GetBucketAcl",), resources=(bucket_arn,),
+                            conditions=(this_trail,)),
+            PolicyStatement(
+                sid="CloudTrailWrite", principals=cloudtrail, actions=("s3:PutObject",),
+                resources=(f"{bucket_arn}/AWSLogs/{self.account_id}/*",),
+                conditions=(
+                    Condition(test="StringEquals", variable="s3:x-amz-acl",
+                              values=("bucket-owner-full-control",)),
+                    this_trail,
+                ),
+            ),
+        )
+        return S3Bucket(self, "trail-bucket", S3BucketProps(
+            name=name,
+            tags=self.tags,
+            kms_key=self.cloudtrail_key,
+            extra_policy_statements=statements,
+        ))
+
+    def _logs_role(self) -> IamRolePolicy:
+        return IamRolePolicy(self, "trail-logs-role", IamRolePolicyProps(
+            name=self.resource_name("cloudtrail-logs"),
+            tags=self.tags,
+            description="Lets CloudTrail deliver the trail's events to its log group",
+            # CloudTrail's documented trust for this role has no condition keys;
+            # the role can do nothing but write into this one log group.
+            service_principals=("cloudtrail.amazonaws.com",),
+            inline_policies={"deliver-logs": (
+                PolicyStatement(actions=("logs:CreateLogStream", "logs:PutLogEvents"),
+                                resources=(f"{self.log_group.arn}:log-stream:*",)),
+            )},
+        ))
+
+    # --- Athena --------------------------------------------------------------
+    def _athena(self) -> None:
+        self.results_bucket = S3Bucket(self, "athena-results-bucket", S3BucketProps(
+            name=self._bucket_name("cloudtrail", "athena-results"),
+            tags=self.tags,
+            # Results are extracts of the trail logs: the same key protects them.
+            kms_key=self.cloudtrail_key,
+            expiration_days=ATHENA_RESULTS_EXPIRATION_DAYS,
+        ))
+        self.workgroup = AthenaWorkgroup(
+            self, "athena-workgroup",
+            name=self.resource_name("cloudtrail"),
+            description="Queries over the CloudTrail logs",
+            state="ENABLED",
+            configuration=AthenaWorkgroupConfiguration(
+                enforce_workgroup_configuration=True,
+                publish_cloudwatch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=ATHENA_BYTES_SCANNED_CUTOFF,
+                result_configuration=AthenaWorkgroupConfigurationResultConfiguration(
+                    output_location=f"s3://{self.results_bucket.bucket.bucket}/results/",
+                    encryption_configuration=(
+                        AthenaWorkgroupConfigurationResultConfigurationEncryptionConfiguration(
+                            encryption_option="SSE_KMS", kms_key_arn=self.cloudtrail_key.arn)),
+                ),
+            ),
+            tags=self.tags.resource_tags(self.resource_name("cloudtrail")),
+        )
+        # Glue and Athena reject hyphens in names: snake_case (NAM001 allows it).
+        env = self.settings.name.replace("-", "_")
+        self.database = GlueCatalogDatabase(
+            self, "glue-database",
+            name=f"{env}_cloudtrail",
+            description="CloudTrail logs of the environment, for Athena",
+            tags=self.tags.resource_tags(self.resource_name("cloudtrail")),
+        )
+        trail_logs = (f"s3://{self.bucket.bucket.bucket}/AWSLogs/{self.account_id}/CloudTrail")
+        regions = DataAwsRegions(self, "regions")
+        self.table = GlueCatalogTable(
+            self, "glue-table",
+            database_name=self.database.name,
+            name=f"{env}_cloudtrail_logs",
+            description="The trail's log files, partitioned by Region and day",
+            table_type="EXTERNAL_TABLE",
+            # Partition projection: Athena computes the partitions from these
+            # ranges, so no crawler or MSCK REPAIR is needed as days go by.
+            parameters={
+                "EXTERNAL": "TRUE",
+                "classification": "cloudtrail",
+                "projection.enabled": "true",
+                "projection.region.type": "enum",
+                "projection.region.values": Fn.join(",", regions.names),
+                "projection.date.type": "date",
+                "projection.date.format": "yyyy/MM/dd",
+                "projection.date.range": f"{PROJECTION_START},NOW",
+                "projection.date.interval": "1",
+                "projection.date.interval.unit": "DAYS",
+                # `$${...}` is a literal `${...}` for Terraform: Athena fills it in.
+                "storage.location.template": f"{trail_logs}/$${{region}}/$${{date}}",
+            },
+            partition_keys=[
+                GlueCatalogTablePartitionKeys(name="region", type="string"),
+                GlueCatalogTablePartitionKeys(name="date", type="string"),
+            ],
+            storage_descriptor=GlueCatalogTableStorageDescriptor(
+                location=f"{trail_logs}/",
+                input_format="com.amazon.emr.cloudtrail.CloudTrailInputFormat",
+                output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                ser_de_info=GlueCatalogTableStorageDescriptorSerDeInfo(
+                    serialization_library="com.amazon.emr.hive.serde.CloudTrailSerde"),
+                columns=[GlueCatalogTableStorageDescriptorColumns(name=name, type=kind)
+                         for name, kind in CLOUDTRAIL_COLUMNS],
+            ),
+        )
+
+    # --- security events -----------------------------------------------------
+    def _security_events(self) -> SnsTopic:
+        """Rules on CloudTrail events -> an SNS topic of this stack (the
+        monitoring topics are in the same parallel phase, so not readable)."""
+        topic = SnsTopic(self, "security-events-topic", SnsTopicProps(
+            name=self.resource_name("security-events"),
+            tags=self.tags,
+            kms_key=self.sns_key,
+            publisher_services=("events.amazonaws.com",),
+            email_subscriptions=(self.settings.alarm_email,) if self.settings.alarm_email else (),
+            account_id=self.account_id,
+        ))
+        home_bus = (f"arn:{self.partition}:events:{self.settings.region}:{self.account_id}"
+                    ":event-bus/default")
+        forwarder = self._forward_role(home_bus)
+        global_provider = self.provider_in(GLOBAL_SERVICES_REGION)
+        self.security_rules: dict[str, CloudwatchEventRule] = {}
+        for spec in SECURITY_EVENT_RULES:
+            pattern = json.dumps(spec.pattern, sort_keys=True)
+            rule = CloudwatchEventRule(
+                self, f"rule-{spec.name}",
+                name=self.resource_name(spec.name),
+                description=spec.description,
+                event_pattern=pattern,
+                tags=self.tags.resource_tags(self.resource_name(spec.name)),
+            )
+            CloudwatchEventTarget(self, f"rule-{spec.name}-topic", rule=rule.name,
+                                  target_id="security-events-topic", arn=topic.arn)
+            self.security_rules[spec.name] = rule
+            if not spec.global_service or global_provider is self.provider:
+                continue
+            # Same pattern in us-east-1; the forwarded event keeps its content,
+            # so the home rule above matches it too.
+            name = self.resource_name(spec.name, "forward")
+            forward = CloudwatchEventRule(
+                self, f"rule-{spec.name}-forward",
+                provider=global_provider,
+                name=name,
+                description=f"{spec.description}: forwarded to {self.settings.region}",
+                event_pattern=pattern,
+                tags=self.tags.resource_tags(name),
+            )
+            CloudwatchEventTarget(self, f"rule-{spec.name}-forward-bus", provider=global_provider,
+                                  rule=forward.name, target_id="home-region-bus",
+                                  arn=home_bus, role_arn=forwarder.arn)
+        return topic
+
+    def _forward_role(self, home_bus: str) -> IamRolePolicy:
+        return IamRolePolicy(self, "security-events-forward-role", IamRolePolicyProps(
+            name=self.resource_name("security-events-forward"),
+            tags=self.tags,
+            description=(f"Lets EventBridge in {GLOBAL_SERVICES_REGION} forward security "
+                         f"events to the default bus in {self.settings.region}"),
+            service_principals=("events.amazonaws.com",),
+            trust_conditions=(Condition(test="StringEquals", variable="aws:SourceAccount",
+                                        values=(self.account_id,)),),
+            inline_policies={"put-events": (
+                PolicyStatement(actions=("events:PutEvents",), resources=(home_bus,)),
+            )},
+        ))

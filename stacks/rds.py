@@ -1,0 +1,133 @@
+"""The production MySQL database: the instance, its security group and its CloudWatch alarms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from constructs import Construct
+
+from constructs_lib.rds import RdsInstance, RdsInstanceProps
+from constructs_lib.refs import KeyRef, SecurityGroupRef, SubnetsRef, VpcRef
+from constructs_lib.security_group import IngressRule, SecurityGroup, SecurityGroupProps
+from stacks.base import BuildContext, GovernedStack
+from stacks.registry import StackSpec
+
+MYSQL_PORT = 3306
+GIB = 1024**3
+MIB = 1024**2
+
+
+@dataclass(frozen=True, kw_only=True)
+class Alarm:
+    """One threshold alarm on an AWS/RDS metric of the instance."""
+
+    what: str
+    severity: str
+    metric: str
+    comparison: str
+    threshold: float
+    periods: int
+    description: str
+    statistic: str = "Average"
+
+
+# Alarm names are `<env>-rds-<what>-<severity>`: the monitoring stack (phase 4)
+# routes them to its topics by prefix and severity through EventBridge, so
+# these alarms carry no actions pointing at a later stack.
+ALARMS = (
+    Alarm(what="cpu-high", severity="critical", metric="CPUUtilization",
+          comparison="GreaterThanThreshold", threshold=80, periods=3,
+          description="CPU above 80 % for 15 minutes"),
+    # Storage autoscaling grows the volume at 10 % free; this fires before
+    # that (at 80 % of the initial 50 GiB), and again if the ceiling is reached.
+    Alarm(what="free-storage-low", severity="warning", metric="FreeStorageSpace",
+          comparison="LessThanThreshold", threshold=10 * GIB, periods=1,
+          description="less than 10 GiB of storage left; check storage autoscaling's ceiling",
+          statistic="Minimum"),
+    Alarm(what="freeable-memory-low", severity="warning", metric="FreeableMemory",
+          comparison="LessThanThreshold", threshold=256 * MIB, periods=3,
+          description="less than 256 MiB of freeable memory for 15 minutes",
+          statistic="Minimum"),
+    # The default max_connections of a 4 GiB db.t3.medium is about 340
+    # (DBInstanceClassMemory / 12582880); 200 leaves time to act.
+    Alarm(what="connections-high", severity="warning", metric="DatabaseConnections",
+          comparison="GreaterThanThreshold", threshold=200, periods=3,
+          description="more than 200 connections for 15 minutes (max_connections is about 340)",
+          statistic="Maximum"),
+)
+
+
+class RdsStack(GovernedStack):
+    """MySQL 8.0 on db.t3.medium, Multi-AZ, in the private subnets, reachable
+    only from the application security group; alarms routed by the monitoring stack."""
+
+    def __init__(self, scope: Construct, spec: StackSpec, context: BuildContext):
+        super().__init__(scope, spec, context)
+        rds_key = KeyRef(arn=self.consume("kms", "rds-key-arn"))
+        secrets_key = KeyRef(arn=self.consume("kms", "secrets-key-arn"))
+        vpc = VpcRef(vpc_id=self.consume("network", "vpc-id"))
+        private_subnets = SubnetsRef(ids=self.consume_list("network", "private-subnet-ids"))
+        app_group = SecurityGroupRef(id=self.consume("network", "app-security-group-id"))
+
+        name = self.resource_name("mysql")
+        security_group = SecurityGroup(self, "security-group", SecurityGroupProps(
+            name=self.resource_name("rds"),
+            description=f"MySQL {name}: {MYSQL_PORT} from the application tier only",
+            vpc=vpc,
+            tags=self.tags,
+            ingress=(IngressRule(
+                from_port=MYSQL_PORT, to_port=MYSQL_PORT,
+                description="MySQL from the application security group",
+                source_security_group=app_group),),
+            # No egress: the database never opens connections (RDS's own
+            # monitoring and backups do not go through the instance's ENI).
+        ))
+
+        self.database = RdsInstance(self, "mysql", RdsInstanceProps(
+            name=name,
+            tags=self.tags,
+            kms_key=rds_key,
+            performance_insights_kms_key=rds_key,
+            master_user_secret_kms_key=secrets_key,
+            subnets=private_subnets,
+            security_groups=[security_group.ref],
+            engine_version="8.0",
+            instance_class="db.t3.medium",
+            allocated_storage=50,
+            max_allocated_storage=200,
+            backup_retention_period=7,
+        ))
+
+        for alarm in ALARMS:
+            alarm_name = self.resource_name("rds", alarm.what, alarm.severity)
+            CloudwatchMetricAlarm(
+                self, f"alarm-{alarm.what}",
+                alarm_name=alarm_name,
+                alarm_description=f"{name}: {alarm.description}.",
+                namespace="AWS/RDS",
+                metric_name=alarm.metric,
+                dimensions={"DBInstanceIdentifier": self.database.identifier},
+                statistic=alarm.statistic,
+                period=300,
+                evaluation_periods=alarm.periods,
+                datapoints_to_alarm=alarm.periods,
+                threshold=alarm.threshold,
+                comparison_operator=alarm.comparison,
+                # Metrics pause during reboots and Multi-AZ failovers; that is
+                # not a resource shortage (availability is watched by RDS events).
+                treat_missing_data="notBreaching",
+                actions_enabled=True,
+                tags=self.tags.resource_tags(alarm_name),
+            )
+
+        self.publish("db-instance-id", self.database.identifier,
+                     "Identifier of the production MySQL instance")
+        self.publish("db-endpoint", self.database.endpoint,
+                     "host:port of the production MySQL instance")
+        self.publish("db-address", self.database.address,
+                     "Host name of the production MySQL instance")
+        self.publish("db-master-secret-arn", self.database.master_user_secret_arn,
+                     "ARN of the RDS-managed secret holding the master user's password")
+        self.publish("db-security-group-id", security_group.id,
+                     "Security group of the production MySQL instance")

@@ -1,0 +1,134 @@
+"""bootstrap stack: the state key, bucket and lock table, the GitHub OIDC
+trust, and the S3 backend every stack uses."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.registry import STACK_NAMES
+
+
+@pytest.fixture(scope="module")
+def boot(stack_json):
+    return stack_json("bootstrap")
+
+
+def at_path(stack, section, kind, path):
+    for body in stack[section][kind].values():
+        if body["//"]["metadata"]["path"] == path:
+            return body
+    raise KeyError(path)
+
+
+def one(stack, kind):
+    (body,) = stack["resource"][kind].values()
+    return body
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_every_stack_keeps_its_state_in_the_state_bucket(stack_json, stack):
+    assert stack_json(stack)["terraform"]["backend"] == {"s3": {
+        "bucket": "prod-connectly-tfstate",
+        "key": f"{stack}/terraform.tfstate",
+        "region": "ap-northeast-2",
+        "encrypt": True,
+        "kms_key_id": "alias/prod-tfstate",
+        "dynamodb_table": "prod-connectly-tfstate-lock",
+    }}
+
+
+def test_state_key(boot):
+    key = one(boot, "aws_kms_key")
+    assert key["enable_key_rotation"] is True
+    assert key["deletion_window_in_days"] == 30
+    assert key["lifecycle"]["prevent_destroy"] is True
+    assert one(boot, "aws_kms_alias")["name"] == "alias/prod-tfstate"
+    policy = at_path(boot, "data", "aws_iam_policy_document", "bootstrap/state-key/policy")
+    via = {s["sid"]: c["values"] for s in policy["statement"] for c in s.get("condition", [])
+           if c["variable"] == "kms:ViaService"}
+    assert via["UseThroughStateServices"] == [
+        "s3.ap-northeast-2.amazonaws.com", "dynamodb.ap-northeast-2.amazonaws.com"]
+
+
+def test_state_bucket_is_hardened(boot):
+    bucket = one(boot, "aws_s3_bucket")
+    assert bucket["bucket"] == "prod-connectly-tfstate"
+    assert bucket["lifecycle"]["prevent_destroy"] is True
+    assert "force_destroy" not in bucket
+    assert one(boot, "aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
+    (rule,) = one(boot, "aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    assert rule["bucket_key_enabled"] is True
+    sse = rule["apply_server_side_encryption_by_default"]
+    assert sse["sse_algorithm"] == "aws:kms"
+    assert sse["kms_master_key_id"].startswith("${aws_kms_key.state-key")
+    block = one(boot, "aws_s3_bucket_public_access_block")
+    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy",
+                                          "ignore_public_acls", "restrict_public_buckets"))
+    ownership = one(boot, "aws_s3_bucket_ownership_controls")
+    assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
+    (lifecycle,) = one(boot, "aws_s3_bucket_lifecycle_configuration")["rule"]
+    assert lifecycle["noncurrent_version_expiration"][0]["noncurrent_days"] > 0
+    policy = at_path(boot, "data", "aws_iam_policy_document",
+                     "bootstrap/state-bucket/policy-document")
+    deny = policy["statement"][0]
+    assert deny["effect"] == "Deny"
+    assert deny["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport",
+                                  "values": ["false"]}]
+
+
+def test_lock_table(boot):
+    table = one(boot, "aws_dynamodb_table")
+    assert table["name"] == "prod-connectly-tfstate-lock"
+    assert table["hash_key"] == "LockID"
+    assert table["attribute"] == [{"name": "LockID", "type": "S"}]
+    assert table["billing_mode"] == "PAY_PER_REQUEST"
+    assert table["server_side_encryption"]["enabled"] is True
+    assert table["server_side_encryption"]["kms_key_arn"].startswith("${aws_kms_key.state-key")
+    assert table["point_in_time_recovery"] == {"enabled": True}
+    assert table["deletion_protection_enabled"] is True
+    assert table["lifecycle"]["prevent_destroy"] is True
+
+
+def test_github_oidc_provider(boot):
+    provider = one(boot, "aws_iam_openid_connect_provider")
+    assert provider["url"] == "https://token.actions.githubusercontent.com"
+    assert provider["client_id_list"] == ["sts.amazonaws.com"]
+    assert len(provider["thumbprint_list"]) == 2
+
+
+def test_github_role_trusts_only_the_repository_and_branches(boot):
+    trust = at_path(boot, "data", "aws_iam_policy_document",
+                    "bootstrap/github-actions-role/trust-policy")
+    (statement,) = trust["statement"]
+    assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    assert statement["principals"][0]["type"] == "Federated"
+    conditions = {(c["test"], c["variable"]): c["values"] for c in statement["condition"]}
+    assert conditions == {
+        ("StringEquals", "token.actions.githubusercontent.com:aud"): ["sts.amazonaws.com"],
+        ("StringEquals", "token.actions.githubusercontent.com:sub"): [
+            "repo:connectly/infrastructure:ref:refs/heads/main"],
+    }
+
+
+def test_github_role_reaches_only_the_state(boot):
+    assert one(boot, "aws_iam_role")["name"] == "prod-github-actions"
+    assert "aws_iam_role_policy_attachment" not in boot["resource"]
+    policy = at_path(boot, "data", "aws_iam_policy_document",
+                     "bootstrap/github-actions-role/policy-terraform-state-document")
+    for statement in policy["statement"]:
+        assert "*" not in statement["resources"]
+        assert not any(a.endswith(":*") or a == "*" for a in statement["actions"])
+    resources = {s["sid"]: s["resources"][0] for s in policy["statement"]}
+    assert resources["ListStateBucket"].startswith("${aws_s3_bucket.state-bucket")
+    assert resources["LockState"].startswith("${aws_dynamodb_table.lock-table")
+    assert resources["UseStateKey"].startswith("${aws_kms_key.state-key")
+
+
+def test_ssm_parameters(boot):
+    names = {p["name"] for p in boot["resource"]["aws_ssm_parameter"].values()}
+    assert names == {f"/prod/bootstrap/{n}" for n in (
+        "state-bucket-name", "lock-table-name", "state-key-arn", "github-actions-role-arn")}
+
+
+def test_snapshot(snapshot):
+    snapshot("bootstrap")

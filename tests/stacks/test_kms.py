@@ -1,0 +1,126 @@
+"""kms stack: nine keys with rotation, a 30-day window, aliases, explicit
+policies for exactly their consumers, and their ARNs/aliases in SSM."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+PURPOSES = ("s3", "rds", "secrets", "logs", "sns", "ecr", "efs", "cloudtrail", "monitoring")
+VIA_SERVICE = {
+    "s3": ["s3.ap-northeast-2.amazonaws.com"],
+    "rds": ["rds.ap-northeast-2.amazonaws.com"],
+    "secrets": ["secretsmanager.ap-northeast-2.amazonaws.com"],
+    "ecr": ["ecr.ap-northeast-2.amazonaws.com"],
+    "efs": ["elasticfilesystem.ap-northeast-2.amazonaws.com"],
+    "monitoring": ["aps.ap-northeast-2.amazonaws.com", "grafana.ap-northeast-2.amazonaws.com"],
+    "cloudtrail": ["s3.ap-northeast-2.amazonaws.com"],
+}
+
+
+@pytest.fixture(scope="module")
+def kms(stack_json):
+    return stack_json("kms")
+
+
+def at_path(stack, section, kind, path):
+    """The block whose construct path is `path` (logical ids carry hash suffixes)."""
+    for body in stack[section][kind].values():
+        if body["//"]["metadata"]["path"] == path:
+            return body
+    raise KeyError(path)
+
+
+def key(kms, purpose):
+    return at_path(kms, "resource", "aws_kms_key", f"kms/{purpose}-key/key")
+
+
+def statements(kms, purpose):
+    document = at_path(kms, "data", "aws_iam_policy_document", f"kms/{purpose}-key/policy")
+    return {s.get("sid"): s for s in document["statement"]}
+
+
+def conditions(statement):
+    return {(c["test"], c["variable"]): c["values"] for c in statement.get("condition", [])}
+
+
+def test_nine_keys_with_rotation_window_and_protection(kms):
+    keys = kms["resource"]["aws_kms_key"]
+    assert len(keys) == 9
+    for body in keys.values():
+        assert body["enable_key_rotation"] is True
+        assert body["deletion_window_in_days"] == 30
+        assert body["lifecycle"]["prevent_destroy"] is True
+        assert body["policy"].startswith("${data.aws_iam_policy_document.")
+
+
+def test_only_the_logs_key_is_multi_region(kms):
+    regions = {p: key(kms, p)["multi_region"] for p in PURPOSES}
+    assert regions == {p: p == "logs" for p in PURPOSES}
+
+
+def test_aliases(kms):
+    aliases = {a["name"] for a in kms["resource"]["aws_kms_alias"].values()}
+    assert aliases == {f"alias/prod-{p}" for p in PURPOSES}
+
+
+def test_ssm_parameters(kms):
+    params = {p["name"]: p["value"] for p in kms["resource"]["aws_ssm_parameter"].values()}
+    assert len(params) == 18
+    for purpose in PURPOSES:
+        assert params[f"/prod/kms/{purpose}-key-arn"].endswith(".arn}")
+        assert params[f"/prod/kms/{purpose}-key-alias"] == f"alias/prod-{purpose}"
+
+
+@pytest.mark.parametrize("purpose", sorted(VIA_SERVICE))
+def test_account_principals_only_through_their_service(kms, purpose):
+    use = statements(kms, purpose)["UseThroughService"]
+    assert use["principals"][0]["type"] == "AWS"
+    assert use["principals"][0]["identifiers"][0].endswith(":root")
+    cond = conditions(use)
+    assert cond[("StringEquals", "kms:ViaService")] == VIA_SERVICE[purpose]
+    assert ("StringEquals", "kms:CallerAccount") in cond
+    grant = statements(kms, purpose)["GrantThroughService"]
+    assert grant["actions"] == ["kms:CreateGrant"]
+    assert conditions(grant)[("Bool", "kms:GrantIsForAWSResource")] == ["true"]
+
+
+def test_logs_key_is_limited_to_log_groups_of_the_account(kms):
+    service = statements(kms, "logs")["ServiceUse"]
+    assert service["principals"] == [{"type": "Service",
+                                      "identifiers": ["logs.ap-northeast-2.amazonaws.com"]}]
+    (arn,) = conditions(service)[("ArnLike", "kms:EncryptionContext:aws:logs:arn")]
+    assert ":logs:ap-northeast-2:" in arn and arn.endswith(":log-group:*")
+
+
+def test_sns_key_serves_sns_and_alarm_and_event_publishers(kms):
+    service = statements(kms, "sns")["ServiceUse"]
+    assert service["principals"][0]["identifiers"] == [
+        "cloudwatch.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com"]
+    assert ("StringEquals", "aws:SourceAccount") in conditions(service)
+
+
+def test_cloudtrail_key_follows_the_cloudtrail_documentation(kms):
+    stmts = statements(kms, "cloudtrail")
+    encrypt = stmts["CloudTrailEncryptLogs"]
+    assert encrypt["principals"][0]["identifiers"] == ["cloudtrail.amazonaws.com"]
+    assert encrypt["actions"] == ["kms:GenerateDataKey*"]
+    cond = conditions(encrypt)
+    assert ("StringLike", "aws:SourceArn") in cond
+    assert ("StringLike", "kms:EncryptionContext:aws:cloudtrail:arn") in cond
+    assert conditions(stmts["CloudTrailDescribeKey"]).keys() == {("StringLike", "aws:SourceArn")}
+    assert stmts["AccountDecryptTrailLogs"]["actions"] == ["kms:Decrypt", "kms:ReEncryptFrom"]
+
+
+def test_no_key_policy_names_the_public(kms):
+    text = json.dumps(kms["data"]["aws_iam_policy_document"])
+    assert '"identifiers": ["*"]' not in text
+
+
+def test_state_backend(kms):
+    assert kms["terraform"]["backend"]["s3"]["key"] == "kms/terraform.tfstate"
+
+
+def test_snapshot(snapshot):
+    snapshot("kms")

@@ -1,0 +1,192 @@
+"""monitoring stack: AMP and AMG with its role, the three alert topics, the
+Atlantis alarms, and the EventBridge routing of earlier stacks' alarms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stacks.registry import spec_of
+
+MONITORING_KEY = "${data.aws_ssm_parameter.from-kms-monitoring-key-arn.insecure_value}"
+LOGS_KEY = "${data.aws_ssm_parameter.from-kms-logs-key-arn.insecure_value}"
+SNS_KEY = "${data.aws_ssm_parameter.from-kms-sns-key-arn.insecure_value}"
+ACCOUNT = "${data.aws_caller_identity.account.account_id}"
+PARTITION = "${data.aws_partition.partition.partition}"
+HOME_BUS = f"arn:{PARTITION}:events:ap-northeast-2:{ACCOUNT}:event-bus/default"
+EARLIER_STACKS = ("bootstrap", "kms", "network", "route53", "acm", "secrets", "atlantis", "rds")
+
+
+@pytest.fixture(scope="module")
+def monitoring(stack_json):
+    return stack_json("monitoring")
+
+
+def resources(stack, kind) -> dict[str, dict]:
+    return stack["resource"][kind]
+
+
+def one(stack, kind) -> dict:
+    (body,) = resources(stack, kind).values()
+    return body
+
+
+def by_name(stack, kind, attribute="name") -> dict[str, dict]:
+    return {body[attribute]: body for body in resources(stack, kind).values()}
+
+
+def ref(stack, kind, attribute, value, output="arn") -> str:
+    (key,) = [k for k, b in resources(stack, kind).items() if b[attribute] == value]
+    return f"${{{kind}.{key}.{output}}}"
+
+
+def policy(stack, reference: str) -> dict:
+    name = reference.removeprefix("${data.aws_iam_policy_document.").removesuffix(".json}")
+    return stack["data"]["aws_iam_policy_document"][name]
+
+
+def test_prometheus_workspace_encrypted_and_logging(monitoring):
+    workspace = one(monitoring, "aws_prometheus_workspace")
+    assert workspace["alias"] == "prod-amp"
+    assert workspace["kms_key_arn"] == MONITORING_KEY
+    group = by_name(monitoring, "aws_cloudwatch_log_group")["/aws/vendedlogs/prometheus/prod-amp"]
+    assert group["kms_key_id"] == LOGS_KEY
+    assert group["retention_in_days"] == 365
+    log_group = ref(monitoring, "aws_cloudwatch_log_group", "name",
+                    "/aws/vendedlogs/prometheus/prod-amp")
+    assert workspace["logging_configuration"] == {"log_group_arn": f"{log_group}:*"}
+
+
+def test_grafana_workspace(monitoring):
+    grafana = one(monitoring, "aws_grafana_workspace")
+    assert grafana["name"] == "prod-grafana"
+    assert grafana["account_access_type"] == "CURRENT_ACCOUNT"
+    assert grafana["authentication_providers"] == ["AWS_SSO"]
+    assert grafana["permission_type"] == "CUSTOMER_MANAGED"
+    assert grafana["role_arn"] == ref(monitoring, "aws_iam_role", "name", "prod-grafana")
+    assert sorted(grafana["data_sources"]) == ["CLOUDWATCH", "PROMETHEUS"]
+
+
+def test_grafana_role_trusts_only_grafana_of_this_account(monitoring):
+    role = by_name(monitoring, "aws_iam_role")["prod-grafana"]
+    (trust,) = policy(monitoring, role["assume_role_policy"])["statement"]
+    assert trust["principals"] == [{"type": "Service", "identifiers": ["grafana.amazonaws.com"]}]
+    assert {"test": "StringEquals", "variable": "aws:SourceAccount",
+            "values": [ACCOUNT]} in trust["condition"]
+
+
+def test_grafana_role_reads_only(monitoring):
+    policies = by_name(monitoring, "aws_iam_role_policy")
+    statements = [s for name in ("prod-grafana-prometheus-query", "prod-grafana-cloudwatch-read")
+                  for s in policy(monitoring, policies[name]["policy"])["statement"]]
+    actions = {a for s in statements for a in s["actions"]}
+    assert {"aps:QueryMetrics", "cloudwatch:GetMetricData", "logs:StartQuery"} <= actions
+    verbs = ("Describe", "Get", "List", "Query", "Start", "Stop")
+    assert all(a.split(":")[1].startswith(verbs) for a in actions), actions
+    query = next(s for s in statements if "aps:QueryMetrics" in s["actions"])
+    assert query["resources"] == [ref(monitoring, "aws_prometheus_workspace", "alias", "prod-amp")]
+    assert all("*" not in s["actions"] for s in statements)
+
+
+def test_three_encrypted_topics_publishable_by_cloudwatch_and_eventbridge(monitoring):
+    topics = by_name(monitoring, "aws_sns_topic")
+    assert sorted(topics) == ["prod-alerts-critical", "prod-alerts-info", "prod-alerts-warning"]
+    assert {t["kms_master_key_id"] for t in topics.values()} == {SNS_KEY}
+    for topic_policy in resources(monitoring, "aws_sns_topic_policy").values():
+        statements = policy(monitoring, topic_policy["policy"])["statement"]
+        services = [p for s in statements for p in s.get("principals", [])
+                    if p["type"] == "Service"]
+        assert services == [{"type": "Service", "identifiers": [
+            "cloudwatch.amazonaws.com", "events.amazonaws.com"]}]
+
+
+def test_only_critical_mails_the_alarm_address(monitoring):
+    (subscription,) = resources(monitoring, "aws_sns_topic_subscription").values()
+    assert subscription["protocol"] == "email"
+    assert subscription["endpoint"] == "platform@example.com"
+    assert subscription["topic_arn"] == ref(monitoring, "aws_sns_topic", "name",
+                                            "prod-alerts-critical")
+
+
+def test_atlantis_alarms_act_on_the_topic_of_their_severity(monitoring):
+    alarms = by_name(monitoring, "aws_cloudwatch_metric_alarm", "alarm_name")
+    assert {"prod-monitoring-atlantis-alb-5xx-critical",
+            "prod-monitoring-atlantis-healthy-hosts-low-critical",
+            "prod-monitoring-atlantis-cpu-high-warning",
+            "prod-monitoring-atlantis-memory-high-critical"} <= set(alarms)
+    for name, alarm in alarms.items():
+        severity = name.rsplit("-", 1)[1]
+        topic = ref(monitoring, "aws_sns_topic", "name", f"prod-alerts-{severity}")
+        assert alarm["alarm_actions"] == [topic]
+        assert alarm["actions_enabled"] is True
+
+
+def test_atlantis_alarm_dimensions_come_from_the_atlantis_stack(monitoring):
+    alarms = by_name(monitoring, "aws_cloudwatch_metric_alarm", "alarm_name")
+    ssm = "${{data.aws_ssm_parameter.from-atlantis-{}.insecure_value}}"
+    alb = alarms["prod-monitoring-atlantis-healthy-hosts-low-critical"]
+    assert alb["namespace"] == "AWS/ApplicationELB"
+    assert alb["dimensions"] == {"LoadBalancer": ssm.format("alb-arn-suffix"),
+                                 "TargetGroup": ssm.format("target-group-arn-suffix")}
+    ecs = alarms["prod-monitoring-atlantis-cpu-high-warning"]
+    assert ecs["namespace"] == "AWS/ECS"
+    assert ecs["dimensions"] == {"ClusterName": ssm.format("ecs-cluster-name"),
+                                 "ServiceName": ssm.format("ecs-service-name")}
+
+
+def test_earlier_alarms_are_routed_by_severity(monitoring):
+    rules = {n: r for n, r in by_name(monitoring, "aws_cloudwatch_event_rule").items()
+             if "provider" not in r}
+    assert sorted(rules) == ["prod-alarms-critical", "prod-alarms-info", "prod-alarms-warning"]
+    targets = {t["rule"]: t for t in resources(monitoring, "aws_cloudwatch_event_target").values()}
+    for severity in ("critical", "warning", "info"):
+        name = f"prod-alarms-{severity}"
+        pattern = json.loads(rules[name]["event_pattern"])
+        assert pattern["source"] == ["aws.cloudwatch"]
+        assert pattern["detail-type"] == ["CloudWatch Alarm State Change"]
+        # Every earlier stack's alarms, never this stack's own (they act directly).
+        assert pattern["detail"]["alarmName"] == [
+            {"wildcard": f"prod-{stack}-*-{severity}"} for stack in EARLIER_STACKS]
+        target = targets[ref(monitoring, "aws_cloudwatch_event_rule", "name", name, "name")]
+        assert target["arn"] == ref(monitoring, "aws_sns_topic", "name", f"prod-alerts-{severity}")
+        assert "<alarm>" in target["input_transformer"]["input_template"]
+
+
+def test_route53_alarms_are_forwarded_from_us_east_1(monitoring):
+    rule = by_name(monitoring, "aws_cloudwatch_event_rule")["prod-alarms-forward"]
+    assert rule["provider"] == "aws.us_east_1"
+    pattern = json.loads(rule["event_pattern"])
+    assert {"prefix": "prod-route53-"} in pattern["detail"]["alarmName"]
+    target = next(t for t in resources(monitoring, "aws_cloudwatch_event_target").values()
+                  if t.get("provider"))
+    assert target["arn"] == HOME_BUS
+    assert target["role_arn"] == ref(monitoring, "aws_iam_role", "name", "prod-alarms-forward")
+    role = by_name(monitoring, "aws_iam_role")["prod-alarms-forward"]
+    (trust,) = policy(monitoring, role["assume_role_policy"])["statement"]
+    assert trust["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    inline = by_name(monitoring, "aws_iam_role_policy")["prod-alarms-forward-put-events"]
+    (statement,) = policy(monitoring, inline["policy"])["statement"]
+    assert statement["actions"] == ["events:PutEvents"] and statement["resources"] == [HOME_BUS]
+
+
+def test_publishes(monitoring):
+    names = {p["name"] for p in resources(monitoring, "aws_ssm_parameter").values()}
+    assert {"/prod/monitoring/critical-topic-arn", "/prod/monitoring/warning-topic-arn",
+            "/prod/monitoring/info-topic-arn", "/prod/monitoring/prometheus-workspace-id"} <= names
+
+
+@pytest.mark.parametrize("stack", ["logging", "monitoring", "cloudtrail"])
+def test_phase_four_stacks_read_nothing_from_each_other(stack_json, stack):
+    reads = [p["name"] for p in stack_json(stack)["data"]["aws_ssm_parameter"].values()]
+    producers = {path.split("/")[2] for path in reads}
+    assert producers.isdisjoint({"logging", "monitoring", "cloudtrail"}), reads
+    assert all(spec_of(p).phase.number < 4 for p in producers)
+
+
+def test_state_backend(monitoring):
+    assert monitoring["terraform"]["backend"]["s3"]["key"] == "monitoring/terraform.tfstate"
+
+
+def test_snapshot(snapshot):
+    snapshot("monitoring")

@@ -1,0 +1,169 @@
+"""network stack: the reference topology, one NAT in 2a, flow logs, the closed
+default security group, the S3 endpoint, the app security group, and the
+Transit Gateway only when the setting asks for it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+PUBLIC = {"10.0.0.0/20": "ap-northeast-2a", "10.0.16.0/20": "ap-northeast-2c"}
+PRIVATE = {"10.0.32.0/19": "ap-northeast-2a", "10.0.64.0/19": "ap-northeast-2c"}
+
+
+@pytest.fixture(scope="module")
+def net(stack_json):
+    return stack_json("network")
+
+
+def resources(stack, kind):
+    return stack["resource"].get(kind, {})
+
+
+def one(stack, kind):
+    (body,) = resources(stack, kind).values()
+    return body
+
+
+def ref(kind, logical_id, attribute="id"):
+    return f"${{{kind}.{logical_id}.{attribute}}}"
+
+
+def test_vpc(net):
+    vpc = one(net, "aws_vpc")
+    assert vpc["cidr_block"] == "10.0.0.0/16"
+    assert vpc["enable_dns_support"] is True and vpc["enable_dns_hostnames"] is True
+
+
+def test_subnets_exactly_as_the_reference(net):
+    subnets = resources(net, "aws_subnet")
+    public = {s["cidr_block"]: s["availability_zone"]
+              for i, s in subnets.items() if i.startswith("public")}
+    private = {s["cidr_block"]: s["availability_zone"]
+               for i, s in subnets.items() if i.startswith("private")}
+    assert (public, private) == (PUBLIC, PRIVATE)
+    assert all(s["map_public_ip_on_launch"] is False for s in subnets.values())
+
+
+def test_one_nat_gateway_with_eip_in_the_first_public_subnet(net):
+    nat = one(net, "aws_nat_gateway")
+    assert nat["subnet_id"] == ref("aws_subnet", "public-subnet-ap-northeast-2a")
+    eip = one(net, "aws_eip")
+    assert eip["domain"] == "vpc"
+    assert nat["allocation_id"] == "${aws_eip.nat-eip-ap-northeast-2a.allocation_id}"
+
+
+def test_routes(net):
+    routes = {r["route_table_id"]: r for r in resources(net, "aws_route").values()}
+    public = routes[ref("aws_route_table", "public-route-table")]
+    assert public["destination_cidr_block"] == "0.0.0.0/0"
+    assert public["gateway_id"] == ref("aws_internet_gateway", "internet-gateway")
+    for az in PRIVATE.values():
+        private = routes[ref("aws_route_table", f"private-route-table-{az}")]
+        assert private["destination_cidr_block"] == "0.0.0.0/0"
+        # A single NAT gateway (2a) serves both AZs unless multi_az_nat is set.
+        assert private["nat_gateway_id"] == ref("aws_nat_gateway", "nat-gateway-ap-northeast-2a")
+    associations = {(a["subnet_id"], a["route_table_id"])
+                    for a in resources(net, "aws_route_table_association").values()}
+    assert associations == {
+        (ref("aws_subnet", f"public-subnet-{az}"), ref("aws_route_table", "public-route-table"))
+        for az in PUBLIC.values()
+    } | {
+        (ref("aws_subnet", f"private-subnet-{az}"),
+         ref("aws_route_table", f"private-route-table-{az}"))
+        for az in PRIVATE.values()
+    }
+
+
+def test_flow_logs_capture_all_traffic_into_an_encrypted_group(net):
+    flow = one(net, "aws_flow_log")
+    assert flow["traffic_type"] == "ALL"
+    assert flow["log_destination_type"] == "cloud-watch-logs"
+    group = one(net, "aws_cloudwatch_log_group")
+    assert group["name"] == "/prod/network/vpc-flow-logs"
+    assert group["retention_in_days"] == 365
+    assert group["kms_key_id"] == "${data.aws_ssm_parameter.from-kms-logs-key-arn.insecure_value}"
+
+
+def test_flow_log_role_is_scoped(net):
+    role = one(net, "aws_iam_role")
+    assert role["name"] == "prod-vpc-flow-logs"
+    documents = {b["//"]["metadata"]["path"]: b
+                 for b in net["data"]["aws_iam_policy_document"].values()}
+    (trust,) = documents["network/flow-log-role/trust-policy"]["statement"]
+    assert trust["principals"] == [
+        {"type": "Service", "identifiers": ["vpc-flow-logs.amazonaws.com"]}]
+    assert trust["condition"][0]["variable"] == "aws:SourceAccount"
+    (delivery,) = documents["network/flow-log-role/policy-delivery-document"]["statement"]
+    assert all("aws_cloudwatch_log_group" in r for r in delivery["resources"])
+
+
+def test_default_security_group_is_closed(net):
+    default = one(net, "aws_default_security_group")
+    assert "ingress" not in default and "egress" not in default
+
+
+def test_s3_gateway_endpoint_on_the_private_route_tables(net):
+    endpoint = one(net, "aws_vpc_endpoint")
+    assert endpoint["service_name"] == "com.amazonaws.ap-northeast-2.s3"
+    assert endpoint["vpc_endpoint_type"] == "Gateway"
+    assert sorted(endpoint["route_table_ids"]) == sorted(
+        ref("aws_route_table", f"private-route-table-{az}") for az in PRIVATE.values())
+
+
+def test_app_security_group(net):
+    group = one(net, "aws_security_group")
+    assert group["name"] == "prod-app"
+    assert resources(net, "aws_vpc_security_group_ingress_rule") == {}
+    egress = sorted((r["from_port"], r["cidr_ipv4"])
+                    for r in resources(net, "aws_vpc_security_group_egress_rule").values())
+    assert egress == [(443, "0.0.0.0/0"), (3306, "10.0.32.0/19"), (3306, "10.0.64.0/19")]
+
+
+def test_no_transit_gateway_by_default(net):
+    assert "aws_ec2_transit_gateway" not in net["resource"]
+    assert "aws_ec2_transit_gateway_vpc_attachment" not in net["resource"]
+
+
+def test_ssm_parameters(net):
+    names = {p["name"] for p in resources(net, "aws_ssm_parameter").values()}
+    assert names == {f"/prod/network/{n}" for n in (
+        "vpc-id", "vpc-cidr", "public-subnet-ids", "private-subnet-ids", "s3-endpoint-id",
+        "app-security-group-id", "flow-log-group-name")}
+
+
+def test_snapshot(snapshot):
+    snapshot("network")
+
+
+@pytest.fixture(scope="module")
+def optional_network():
+    """The network stack built in-process with a Transit Gateway and a NAT per AZ."""
+    import fast_synth
+
+    fast_synth.enable()
+    from cdktf import Testing
+
+    from environments.prod import SETTINGS
+    from stacks.app import build_app
+
+    network = dataclasses.replace(SETTINGS.network, create_transit_gateway=True,
+                                  multi_az_nat=True)
+    app, _ = build_app(dataclasses.replace(SETTINGS, network=network), "unused",
+                       only=("kms", "network"))
+    return json.loads(Testing.synth(app.node.find_child("network")))
+
+
+def test_transit_gateway_and_per_az_nat_when_enabled(optional_network):
+    tgw = one(optional_network, "aws_ec2_transit_gateway")
+    assert tgw["auto_accept_shared_attachments"] == "disable"
+    attachment = one(optional_network, "aws_ec2_transit_gateway_vpc_attachment")
+    assert sorted(attachment["subnet_ids"]) == sorted(
+        ref("aws_subnet", f"private-subnet-{az}") for az in PRIVATE.values())
+    assert len(resources(optional_network, "aws_nat_gateway")) == 2
+    routes = {r["route_table_id"]: r["nat_gateway_id"]
+              for r in resources(optional_network, "aws_route").values() if "nat_gateway_id" in r}
+    assert routes == {ref("aws_route_table", f"private-route-table-{az}"):
+                      ref("aws_nat_gateway", f"nat-gateway-{az}") for az in PRIVATE.values()}

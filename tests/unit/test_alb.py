@@ -1,0 +1,160 @@
+"""ApplicationLoadBalancer: HTTPS with a TLS 1.2+ policy, HTTP redirect, target groups, waivers."""
+
+from __future__ import annotations
+
+import pytest
+from cdktf import TerraformOutput
+
+from constructs_lib.alb import ApplicationLoadBalancer, ApplicationLoadBalancerProps
+from constructs_lib.errors import ConfigError
+from constructs_lib.refs import CertificateRef, SecurityGroupRef, SubnetsRef, VpcRef
+
+CERT = CertificateRef(arn="arn:aws:acm:ap-northeast-2:123456789012:certificate/abc")
+SUBNETS = SubnetsRef(ids=["subnet-public-a", "subnet-public-c"])
+GROUPS = [SecurityGroupRef(id="sg-alb")]
+VPC = VpcRef(vpc_id="vpc-123")
+
+
+def props(tags, **overrides) -> ApplicationLoadBalancerProps:
+    values = {"name": "prod-atlantis", "tags": tags, "subnets": SUBNETS, "security_groups": GROUPS,
+                  "certificate": CERT}
+    values.update(overrides)
+    return ApplicationLoadBalancerProps(**values)
+
+
+@pytest.fixture(scope="module")
+def synthesized(make_stack, synth, tags):
+    stack = make_stack()
+    alb = ApplicationLoadBalancer(stack, "alb", props(tags, access_logs_bucket="prod-alb-logs"))
+    alb.add_target_group("prod-atlantis", 4141, "/healthz", VPC)
+    alb.add_target_group("prod-atlantis-api", 8080, "/ready", VPC, target_type="ip",
+                         path_patterns=("/api/*",), priority=10)
+    ApplicationLoadBalancer(stack, "internal", props(
+        tags, name="prod-internal", internal=True, enable_deletion_protection=False,
+        deletion_protection_off_reason="short-lived internal test load balancer"))
+    TerraformOutput(stack, "dns_name", value=alb.dns_name)
+    TerraformOutput(stack, "zone_id", value=alb.zone_id)
+    return alb, synth(stack)
+
+
+def _by_name(doc, kind, part):
+    matches = [v for k, v in doc[kind].items() if k.startswith(part)]
+    assert len(matches) == 1, list(doc[kind])
+    return matches[0]
+
+
+def test_load_balancer_is_hardened(synthesized, tags):
+    _, doc = synthesized
+    lb = _by_name(doc["resource"], "aws_lb", "alb_")
+    expected = {
+        "name": "prod-atlantis", "load_balancer_type": "application", "internal": False,
+        "drop_invalid_header_fields": True, "enable_deletion_protection": True,
+        "desync_mitigation_mode": "defensive", "subnets": SUBNETS.ids,
+        "security_groups": ["sg-alb"],
+        "access_logs": {"bucket": "prod-alb-logs", "enabled": True},
+    }
+    assert {k: lb.get(k) for k in expected} == expected
+    assert lb["tags"] == tags.resource_tags("prod-atlantis")
+
+
+def test_https_listener_forwards_to_the_default_target_group(synthesized):
+    _, doc = synthesized
+    https = _by_name(doc["resource"], "aws_lb_listener", "alb_https")
+    assert (https["port"], https["protocol"]) == (443, "HTTPS")
+    assert https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert https["certificate_arn"] == CERT.arn
+    [action] = https["default_action"]
+    assert action["type"] == "forward"
+    assert action["target_group_arn"].startswith("${aws_lb_target_group.alb_target-prod-atlantis_")
+
+
+def test_http_listener_redirects_to_https(synthesized):
+    _, doc = synthesized
+    http = _by_name(doc["resource"], "aws_lb_listener", "alb_http_")
+    assert (http["port"], http["protocol"]) == (80, "HTTP")
+    assert http["default_action"] == [{"type": "redirect", "redirect": {
+        "protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}}]
+
+
+def test_target_groups_and_rule(synthesized, tags):
+    _, doc = synthesized
+    group = _by_name(doc["resource"], "aws_lb_target_group", "alb_target-prod-atlantis_")
+    assert (group["port"], group["protocol"], group["target_type"], group["vpc_id"]) == (
+        4141, "HTTP", "ip", "vpc-123")
+    assert group["health_check"]["path"] == "/healthz"
+    assert group["health_check"]["matcher"] == "200"
+    assert group["tags"] == tags.resource_tags("prod-atlantis")
+    rule = _by_name(doc["resource"], "aws_lb_listener_rule", "alb_")
+    assert rule["priority"] == 10
+    assert rule["condition"] == [{"path_pattern": {"values": ["/api/*"]}}]
+    assert rule["action"][0]["target_group_arn"].startswith(
+        "${aws_lb_target_group.alb_target-prod-atlantis-api_")
+
+
+def test_internal_without_deletion_protection_is_waived(synthesized):
+    _, doc = synthesized
+    lb = _by_name(doc["resource"], "aws_lb", "internal_")
+    assert lb["internal"] is True
+    assert lb["enable_deletion_protection"] is False
+    assert "access_logs" not in lb
+    assert set(lb["//"]["waivers"]) == {"CKV_AWS_150"}
+    https = _by_name(doc["resource"], "aws_lb_listener", "internal_https")
+    assert https["default_action"][0]["type"] == "fixed-response"
+
+
+def test_outputs(synthesized):
+    _, doc = synthesized
+    assert doc["output"]["dns_name"]["value"].endswith(".dns_name}")
+    assert doc["output"]["zone_id"]["value"].endswith(".zone_id}")
+
+
+@pytest.mark.parametrize(("field", "value", "fragment"), [
+    ("name", "atlantis", "starting with 'prod-'"),
+    ("name", "prod-a-very-long-load-balancer-name", "at most 32 characters"),
+    ("ssl_policy", "ELBSecurityPolicy-2016-08", "TLS 1.2+ policies"),
+    ("desync_mitigation_mode", "monitor", "defensive, strictest"),
+    ("security_groups", [], "at least one security group"),
+    ("deletion_protection_off_reason", "short", "at least 10 characters"),
+])
+def test_rejects_bad_props(stack, tags, field, value, fragment):
+    overrides = {field: value}
+    if field == "deletion_protection_off_reason":
+        overrides["enable_deletion_protection"] = False
+    with pytest.raises(ConfigError) as error:
+        ApplicationLoadBalancer(stack, "bad", props(tags, **overrides))
+    message = str(error.value)
+    assert "unit/bad" in message
+    assert field in message
+    assert repr(value) in message
+    assert fragment in message
+
+
+def test_rejects_a_single_subnet(stack, tags):
+    with pytest.raises(ConfigError) as error:
+        ApplicationLoadBalancer(stack, "bad", props(tags, subnets=SubnetsRef(ids=["subnet-a"])))
+    assert "unit/bad: subnets.ids is ['subnet-a']" in str(error.value)
+
+
+@pytest.mark.parametrize(("kwargs", "field", "fragment"), [
+    ({"name": "atlantis"}, "add_target_group name is 'atlantis'", "starting with 'prod-'"),
+    ({"health_check_path": "healthz"}, "health_check_path is 'healthz'", "absolute path"),
+    ({"target_type": "lambda"}, "target_type is 'lambda'", "ip, instance"),
+    ({"path_patterns": ("/x/*",)}, "priority is None", "priority of 1 to 50000"),
+])
+def test_rejects_bad_target_groups(stack, tags, kwargs, field, fragment):
+    alb = ApplicationLoadBalancer(stack, "alb", props(tags))
+    arguments = {"name": "prod-app", "port": 80, "health_check_path": "/", "vpc": VPC}
+    arguments.update(kwargs)
+    with pytest.raises(ConfigError) as error:
+        alb.add_target_group(**arguments)
+    assert "unit/alb" in str(error.value)
+    assert field in str(error.value)
+    assert fragment in str(error.value)
+
+
+def test_only_one_default_target_group(stack, tags):
+    alb = ApplicationLoadBalancer(stack, "alb", props(tags))
+    alb.add_target_group("prod-app", 80, "/", VPC)
+    with pytest.raises(ConfigError) as error:
+        alb.add_target_group("prod-other", 80, "/", VPC)
+    assert "already has a default target group" in str(error.value)

@@ -1,0 +1,145 @@
+"""IamRolePolicy: trust policies, inline and managed policies, SEC002 guard, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from constructs_lib.errors import ConfigError
+from constructs_lib.iam_role_policy import (
+    Condition,
+    FederatedTrust,
+    IamRolePolicy,
+    IamRolePolicyProps,
+    PolicyStatement,
+)
+from constructs_lib.refs import RoleRef
+
+READ = PolicyStatement(actions=("s3:GetObject",), resources=("arn:aws:s3:::prod-state/*",))
+ADMIN = PolicyStatement(actions=("*",), resources=("*",))
+GITHUB = FederatedTrust(
+    provider_arn="arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+    conditions=(
+        Condition(test="StringEquals", variable="token.actions.githubusercontent.com:aud",
+                  values=("sts.amazonaws.com",)),
+        Condition(test="StringLike", variable="token.actions.githubusercontent.com:sub",
+                  values=("repo:example/infra:ref:refs/heads/main",)),
+    ),
+)
+
+
+def props(tags, **overrides) -> IamRolePolicyProps:
+    values = {"name": "prod-atlantis-task", "tags": tags,
+                  "service_principals": ("ecs-tasks.amazonaws.com",)}
+    values.update(overrides)
+    return IamRolePolicyProps(**values)
+
+
+@pytest.fixture(scope="module")
+def built(make_stack, synth, tags):
+    stack = make_stack()
+    task = IamRolePolicy(stack, "task", props(
+        tags, description="Atlantis task role",
+        trust_conditions=(Condition(test="StringEquals", variable="aws:SourceAccount",
+                                    values=("123456789012",)),),
+        inline_policies={"state-read": [READ]},
+        managed_policy_arns=("arn:aws:iam::aws:policy/ReadOnlyAccess",),
+    ))
+    task.add_statements("state-read", [PolicyStatement(actions=("kms:Decrypt",),
+                                                       resources=("arn:aws:kms:x",))])
+    task.add_statements("logs-write", [PolicyStatement(actions=("logs:PutLogEvents",),
+                                                       resources=("arn:aws:logs:x",))])
+    IamRolePolicy(stack, "deploy", props(
+        tags, name="prod-github-deploy", service_principals=(), federated=GITHUB,
+        inline_policies={"admin": [ADMIN]}, max_session_duration=7200,
+        allow_admin_reason="bootstrap deploy role applies every stack",
+    ))
+    return task, synth(stack)
+
+
+def of(doc, kind, type_, prefix):
+    return {k: v for k, v in doc[kind].get(type_, {}).items() if k.startswith(prefix)}
+
+
+def test_role_with_service_trust(built, tags):
+    _, doc = built
+    (role,) = of(doc, "resource", "aws_iam_role", "task_").values()
+    assert role["name"] == "prod-atlantis-task"
+    assert role["max_session_duration"] == 3600
+    assert role["description"] == "Atlantis task role"
+    assert role["tags"] == tags.resource_tags("prod-atlantis-task")
+    assert role["assume_role_policy"].startswith("${data.aws_iam_policy_document.task_trust-policy")
+    (trust,) = of(doc, "data", "aws_iam_policy_document", "task_trust-policy").values()
+    (stmt,) = trust["statement"]
+    assert stmt["actions"] == ["sts:AssumeRole"]
+    assert stmt["principals"] == [{"type": "Service", "identifiers": ["ecs-tasks.amazonaws.com"]}]
+    assert stmt["condition"][0]["variable"] == "aws:SourceAccount"
+
+
+def test_inline_policies_named_after_role_and_extended(built):
+    _, doc = built
+    policies = of(doc, "resource", "aws_iam_role_policy", "task_")
+    assert sorted(p["name"] for p in policies.values()) == [
+        "prod-atlantis-task-logs-write", "prod-atlantis-task-state-read"]
+    (state,) = of(doc, "data", "aws_iam_policy_document", "task_policy-state-read").values()
+    assert [s["actions"] for s in state["statement"]] == [["s3:GetObject"], ["kms:Decrypt"]]
+
+
+def test_managed_policy_attached(built):
+    _, doc = built
+    (attachment,) = of(doc, "resource", "aws_iam_role_policy_attachment", "task_").values()
+    assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    assert attachment["role"].startswith("${aws_iam_role.task_role")
+
+
+def test_federated_trust_and_admin_waiver(built):
+    _, doc = built
+    (trust,) = of(doc, "data", "aws_iam_policy_document", "deploy_trust-policy").values()
+    (stmt,) = trust["statement"]
+    assert stmt["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    assert stmt["principals"][0]["type"] == "Federated"
+    assert {c["variable"] for c in stmt["condition"]} == {
+        "token.actions.githubusercontent.com:aud", "token.actions.githubusercontent.com:sub"}
+    (policy,) = of(doc, "resource", "aws_iam_role_policy", "deploy_").values()
+    assert policy["//"]["waivers"]["SEC002"] == "bootstrap deploy role applies every stack"
+    (role,) = of(doc, "resource", "aws_iam_role", "deploy_").values()
+    assert role["max_session_duration"] == 7200
+
+
+def test_ref(built):
+    task, _ = built
+    assert isinstance(task.ref, RoleRef)
+
+
+@pytest.mark.parametrize("overrides, field, shown, allowed", [
+    ({"name": "atlantis"}, "name", "'atlantis'", "starting with 'prod-'"),
+    ({"name": "prod-" + "a" * 60}, "name", "'prod-" + "a" * 60 + "'", "at most 64"),
+    ({"service_principals": ()}, "service_principals", "()", "exactly one of"),
+    ({"federated": GITHUB}, "service_principals", "('ecs-tasks.amazonaws.com',)", "exactly one of"),
+    ({"service_principals": ("ecs",)}, "service_principals", "'ecs'", "service principals like"),
+    ({"service_principals": (), "federated": FederatedTrust(provider_arn="arn:x", conditions=())},
+     "federated.conditions", "()", "narrowed by conditions"),
+    ({"inline_policies": {"admin": [ADMIN]}}, "inline_policies['admin'][0]", "('*',)",
+     "rule SEC002"),
+    ({"inline_policies": {"Bad_Key": [READ]}}, "inline_policies['Bad_Key']", "'Bad_Key'",
+     "kebab-case"),
+    ({"inline_policies": {"p": [PolicyStatement(actions=("s3:GetObject",))]}},
+     "inline_policies['p'][0].resources", "()", "at least one resource"),
+    ({"managed_policy_arns": ("arn:aws:iam::aws:policy/AdministratorAccess",)},
+     "managed_policy_arns", "'arn:aws:iam::aws:policy/AdministratorAccess'", "rule SEC002"),
+    ({"managed_policy_arns": ("ReadOnlyAccess",)}, "managed_policy_arns", "'ReadOnlyAccess'",
+     "IAM policy ARN"),
+    ({"max_session_duration": 60}, "max_session_duration", "60", "3600..43200"),
+    ({"allow_admin_reason": "because"}, "allow_admin_reason", "'because'", "at least 10"),
+])
+def test_rejects_bad_props(stack, tags, overrides, field, shown, allowed):
+    with pytest.raises(ConfigError) as err:
+        IamRolePolicy(stack, "bad", props(tags, **overrides))
+    assert f"unit/bad: {field} is {shown}; " in str(err.value)
+    assert allowed in str(err.value)
+    assert stack.node.try_find_child("bad").node.children == []
+
+
+def test_add_statements_refuses_admin_without_reason(stack, tags):
+    role = IamRolePolicy(stack, "role", props(tags))
+    with pytest.raises(ConfigError, match=r"unit/role: add_statements\['x'\]\[0\] is \('\*',\).*SEC002"):
+        role.add_statements("x", [ADMIN])

@@ -1,0 +1,125 @@
+"""KmsKey: rotation, 30-day window, explicit key policy, alias, protection."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from constructs_lib.errors import ConfigError
+from constructs_lib.kms_key import KmsKey, KmsKeyProps
+from constructs_lib.policy_document import Condition, PolicyStatement, Principal
+from constructs_lib.refs import KeyRef, RoleRef
+
+ROLE = RoleRef(arn="arn:aws:iam::123456789012:role/prod-reader", name="prod-reader")
+
+
+def props(tags, **overrides) -> KmsKeyProps:
+    values = {
+        "name": "prod-logs",
+        "description": "Encrypts the central log groups",
+        "tags": tags,
+        "service_principals": ("logs.ap-northeast-2.amazonaws.com",),
+        "service_conditions": (Condition(test="StringEquals", variable="aws:SourceAccount",
+                                      values=("123456789012",)),),
+        "grant_roles": (ROLE,),
+    }
+    values.update(overrides)
+    return KmsKeyProps(**values)
+
+
+@pytest.fixture(scope="module")
+def synthesized(make_stack, synth, tags):
+    stack = make_stack()
+    key = KmsKey(stack, "logs-key", props(tags))
+    KmsKey(stack, "scratch-key", props(
+        tags, name="prod-scratch", service_principals=(), service_conditions=(), grant_roles=(),
+        multi_region=True, allow_destroy_reason="scratch key for short-lived experiments"))
+    return key, synth(stack)
+
+
+def _one(doc, kind, name_part):
+    matches = [v for k, v in doc[kind].items() if name_part in k]
+    assert len(matches) == 1, list(doc[kind])
+    return matches[0]
+
+
+def _statements(doc, key_name):
+    return {s.get("sid"): s for s in _one(doc["data"], "aws_iam_policy_document", key_name)["statement"]}
+
+
+def test_key_rotation_window_and_protection(synthesized, tags):
+    _, doc = synthesized
+    key = _one(doc["resource"], "aws_kms_key", "logs-key")
+    assert key["enable_key_rotation"] is True
+    assert key["deletion_window_in_days"] == 30
+    assert key["multi_region"] is False
+    assert key["lifecycle"]["prevent_destroy"] is True
+    assert key["policy"].startswith("${data.aws_iam_policy_document.")
+    assert key["tags"] == tags.resource_tags("prod-logs")
+
+
+def test_alias_and_ref(synthesized):
+    construct, doc = synthesized
+    alias = _one(doc["resource"], "aws_kms_alias", "logs-key")
+    assert alias["name"] == "alias/prod-logs"
+    assert alias["target_key_id"].endswith(".key_id}")
+    assert isinstance(construct.ref, KeyRef)
+    assert construct.ref.alias == "alias/prod-logs"
+
+
+def test_policy_names_root_services_and_roles_only(synthesized):
+    _, doc = synthesized
+    statements = _statements(doc, "logs-key")
+    assert set(statements) == {"AccountAdministration", "ServiceUse", "RoleUse"}
+    root = statements["AccountAdministration"]["principals"][0]
+    assert root["type"] == "AWS"
+    assert root["identifiers"][0].startswith("arn:${data.aws_partition.")
+    assert root["identifiers"][0].endswith(":root")
+    service = statements["ServiceUse"]
+    assert service["principals"] == [{"type": "Service",
+                                      "identifiers": ["logs.ap-northeast-2.amazonaws.com"]}]
+    assert "kms:Decrypt" in service["actions"] and "kms:GenerateDataKey*" in service["actions"]
+    assert service["condition"][0]["variable"] == "aws:SourceAccount"
+    assert statements["RoleUse"]["principals"][0]["identifiers"] == [ROLE.arn]
+    assert "*" not in json.dumps([s["principals"] for s in statements.values()])
+
+
+def test_destroy_waiver_and_multi_region(synthesized):
+    _, doc = synthesized
+    key = _one(doc["resource"], "aws_kms_key", "scratch-key")
+    assert key["multi_region"] is True
+    assert key["lifecycle"]["prevent_destroy"] is False
+    assert key["//"]["waivers"]["PRO001"] == "scratch key for short-lived experiments"
+    assert set(_statements(doc, "scratch-key")) == {"AccountAdministration"}
+
+
+@pytest.mark.parametrize("field, value, shown, allowed", [
+    ("name", "logs", "'logs'", "starting with 'prod-'"),
+    ("description", " ", "' '", "non-empty description"),
+    ("service_principals", ("logs",), "'logs'", "service principals like"),
+    ("enable_key_rotation", False, "False", "rule ENC002"),
+    ("deletion_window_in_days", 7, "7", "allowed is 30"),
+    ("allow_destroy_reason", "short", "'short'", "at least 10 characters"),
+    ("grant_roles", (RoleRef(arn="*", name="any"),), "'*'", "wildcard principals"),
+])
+def test_rejects_bad_props(stack, tags, field, value, shown, allowed):
+    with pytest.raises(ConfigError) as err:
+        KmsKey(stack, "bad", props(tags, **{field: value}))
+    assert f"unit/bad: {field} is {shown}; " in str(err.value)
+    assert allowed in str(err.value)
+    # Validation runs before anything is created.
+    assert stack.node.try_find_child("bad").node.children == []
+
+
+def test_rejects_wildcard_principal_in_extra_statements(stack, tags):
+    public = PolicyStatement(sid="Everyone", principals=(Principal(type="AWS", identifiers=("*",)),),
+                             actions=("kms:Decrypt",), resources=("*",))
+    with pytest.raises(ConfigError, match=r"extra_statements\[0\]\.principals.*'\*'"):
+        KmsKey(stack, "bad", props(tags, extra_statements=(public,)))
+
+
+def test_collects_all_problems_at_once(stack, tags):
+    with pytest.raises(ConfigError) as err:
+        KmsKey(stack, "bad", props(tags, name="Bad_Name", deletion_window_in_days=10))
+    assert len(err.value.problems) == 2

@@ -1,0 +1,193 @@
+"""Benchmark `make synth` against a plain eager import of the cdktf AWS bindings.
+
+Alternates the two commands --runs times and prints a Markdown table of the
+median wall time and median peak memory of each whole process tree (Python
+plus its node children), with the ratios against the goal (issue 9).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+GOAL_WALL = 0.35
+GOAL_MEMORY = 0.70
+SAMPLE_SECONDS = 0.02
+EAGER_IMPORT = "import cdktf, cdktf_cdktf_provider_aws"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Run:
+    wall: float
+    """Seconds from start to the exit of the process we started."""
+    peak_rss: int
+    """Bytes: the largest sum of VmRSS over the process and its descendants."""
+    returncode: int
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found: list[int] = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found.extend(int(child) for child in handle.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0  # gone, or a zombie (no VmRSS line)
+
+
+def tree_rss(root: int) -> int:
+    """VmRSS summed over `root` and every descendant, read from /proc."""
+    total, pending, seen = 0, [root], set()
+    while pending:
+        pid = pending.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += _rss(pid)
+        pending.extend(_children(pid))
+    return total
+
+
+def measure(command: list[str], env: dict[str, str]) -> Run:
+    """Run `command` once, sampling the memory of its process tree every ~20 ms."""
+    peak = 0
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(process.pid))
+            done.wait(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        sys.stderr.write(stderr.decode(errors="replace")[-2000:])
+    return Run(wall=wall, peak_rss=peak, returncode=process.returncode)
+
+
+def policies_importable(env: dict[str, str]) -> bool:
+    if importlib.util.find_spec("policies.runner") is None:
+        return False
+    probe = subprocess.run([sys.executable, "-c", "import policies.runner"], cwd=REPO,
+                           env=env, capture_output=True)
+    return probe.returncode == 0
+
+
+def _mib(size: float) -> str:
+    return f"{size / 2**20:,.0f}"
+
+
+def _verdict(ratio: float, goal: float) -> str:
+    return "PASS" if ratio <= goal else "FAIL"
+
+
+def report(eager: list[Run], synth: list[Run], *, stacks: int,
+           with_policies: bool) -> tuple[str, bool]:
+    """The Markdown table and whether both ratios meet the goal."""
+    a_wall = statistics.median(r.wall for r in eager)
+    b_wall = statistics.median(r.wall for r in synth)
+    a_mem = statistics.median(r.peak_rss for r in eager)
+    b_mem = statistics.median(r.peak_rss for r in synth)
+    wall_ratio, mem_ratio = b_wall / a_wall, b_mem / a_mem
+    failed_runs = sum(r.returncode != 0 for r in eager + synth)
+    ok = wall_ratio <= GOAL_WALL and mem_ratio <= GOAL_MEMORY and failed_runs == 0
+    policies = "governance rules included" if with_policies else \
+        "**--skip-policies: the policies package is not importable yet**"
+    synth_label = f"(b) `main.py --outdir <tmp>`: synth of {stacks} stacks, {policies}"
+    lines = [
+        f"| measurement ({len(eager)} alternating runs each, median) | wall (s) | "
+        "peak memory, process tree (MiB) |",
+        "|---|---:|---:|",
+        f"| (a) `python -c \"{EAGER_IMPORT}\"` | {a_wall:.2f} | {_mib(a_mem)} |",
+        f"| {synth_label} | {b_wall:.2f} | {_mib(b_mem)} |",
+        f"| **b / a** (goal: wall ≤ {GOAL_WALL}, memory ≤ {GOAL_MEMORY}) | "
+        f"**{wall_ratio:.2f} {_verdict(wall_ratio, GOAL_WALL)}** | "
+        f"**{mem_ratio:.2f} {_verdict(mem_ratio, GOAL_MEMORY)}** |",
+    ]
+    runs = "; ".join(
+        f"a {a.wall:.2f} s/{_mib(a.peak_rss)} MiB, b {b.wall:.2f} s/{_mib(b.peak_rss)} MiB"
+        for a, b in zip(eager, synth, strict=True))
+    lines += ["", f"Runs: {runs}."]
+    if failed_runs:
+        lines.append(f"**{failed_runs} run(s) exited non-zero (stderr above): "
+                     "the result is not valid.**")
+    lines.append(f"Result: **{'PASS' if ok else 'FAIL'}**")
+    return "\n".join(lines), ok
+
+
+def machine() -> str:
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    return (f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, "
+            f"Python {platform.python_version()}, node {node}, "
+            f"load average {os.getloadavg()[0]:.2f} at start")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__)
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs of each command (default 3, at least 3)")
+    args = parser.parse_args(argv)
+    if args.runs < 3:
+        parser.error("--runs must be at least 3")
+
+    env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
+    env.pop("CDKTF_FAST_SYNTH", None)  # benchmark the app as `make synth` runs it
+    with_policies = policies_importable(env)
+    stacks = 0
+    print(f"Benchmark on {machine()}", flush=True)
+    eager: list[Run] = []
+    synth: list[Run] = []
+    for number in range(1, args.runs + 1):
+        eager.append(measure([sys.executable, "-c", EAGER_IMPORT], env))
+        print(f"run {number}/{args.runs}: (a) {eager[-1].wall:.2f} s", end="", flush=True)
+        with tempfile.TemporaryDirectory(prefix="bench-synth-") as outdir:
+            command = [sys.executable, "main.py", "--outdir", outdir]
+            if not with_policies:
+                command.append("--skip-policies")
+            synth.append(measure(command, env))
+            stacks_dir = Path(outdir) / "stacks"
+            stacks = len(list(stacks_dir.iterdir())) if stacks_dir.is_dir() else 0
+        print(f", (b) {synth[-1].wall:.2f} s", flush=True)
+    table, ok = report(eager, synth, stacks=stacks, with_policies=with_policies)
+    print()
+    print(table)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

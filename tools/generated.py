@@ -1,0 +1,62 @@
+"""Files generated from the stack registry and the SSM graph (atlantis.yaml,
+the README diagram and stack table). Each generator returns the file's full new content."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from constructs_lib.errors import ConfigError
+from stacks.contracts import ContractGraph
+from stacks.registry import STACKS
+from tools import atlantis_config, stack_diagram
+
+REPO = Path(__file__).resolve().parent.parent
+ATLANTIS_YAML = REPO / "atlantis.yaml"
+README = REPO / "README.md"
+
+
+def generated_files(graph: ContractGraph, outdir: Path) -> dict[Path, str]:
+    """Absolute path -> full new content, for every generated file."""
+    readme = README.read_text() if README.exists() else ""
+    readme = replace_section(readme, "stack-diagram", stack_diagram.render(graph))
+    readme = replace_section(readme, "stack-table", stack_table(graph))
+    return {
+        ATLANTIS_YAML: atlantis_config.render(graph, outdir),
+        README: readme,
+    }
+
+
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
+def replace_section(text: str, name: str, body: str) -> str:
+    """`text` with everything between the `name` markers replaced by `body`;
+    the rest of the file is kept byte for byte."""
+    start, end = markers(name)
+    pattern = re.compile(re.escape(start) + r"\n.*?" + re.escape(end), re.DOTALL)
+    found = len(pattern.findall(text))
+    if found != 1:
+        raise ConfigError([
+            (f"README.md must contain the markers {start!r} and {end!r} exactly once "
+             f"(each on its own line), found {found} pair(s); the generated section "
+             f"{name!r} goes between them.")])
+    return pattern.sub(lambda _: f"{start}\n{body}{end}", text)
+
+
+def stack_table(graph: ContractGraph) -> str:
+    """A Markdown table of the stacks in deploy order (ends with a newline)."""
+    published: dict[str, int] = {}
+    for stack in graph.published.values():
+        published[stack] = published.get(stack, 0) + 1
+    rows = [
+        "| phase | stack | holds | reads SSM parameters from | parameters published |",
+        "|---|---|---|---|---|",
+    ]
+    for spec in STACKS:
+        reads = ", ".join(f"`{s}`" for s in graph.upstream(spec.name)) or "–"
+        rows.append(
+            f"| {spec.phase.number} {spec.phase.name} | `{spec.name}` | {spec.purpose} "
+            f"| {reads} | {published.get(spec.name, 0)} |")
+    return "\n".join(rows) + "\n"
