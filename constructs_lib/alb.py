@@ -26,7 +26,8 @@ from constructs import Construct
 
 from constructs_lib import waivers
 from constructs_lib.errors import Problems
-from constructs_lib.formats import is_kebab, is_unresolved
+from constructs_lib.formats import is_unresolved
+from constructs_lib.prop_checks import check_name, check_reason
 from constructs_lib.refs import CertificateRef, SecurityGroupRef, SubnetsRef, VpcRef
 from constructs_lib.tags import RequiredTags
 
@@ -176,12 +177,12 @@ class ApplicationLoadBalancer(Construct):
         `priority` (1 to 50000, required then) forwards matching requests.
         """
         problems = Problems(self.node.path)
-        prefix = f"{self.props.tags.environment}-"
-        if not is_kebab(name) or not name.startswith(prefix) or len(name) > MAX_LB_NAME:
-            problems.add("add_target_group name", name,
-                         f"allowed is a kebab-case name of at most {MAX_LB_NAME} characters "
-                         f"starting with {prefix!r}")
-        elif name in self.target_groups:
+        if is_unresolved(name):
+            # The name keys the construct id and the listener rule, so it must be known now.
+            problems.add("add_target_group name", name, "allowed is a literal name, not a token")
+        check_name(problems, "add_target_group name", name, self.props.tags.environment,
+                   max_length=MAX_LB_NAME)
+        if name in self.target_groups:
             problems.add("add_target_group name", name, "each target group name may be used once")
         if not 1 <= port <= 65535:
             problems.add("add_target_group port", port, "allowed is 1 to 65535")
@@ -247,14 +248,7 @@ class ApplicationLoadBalancer(Construct):
 def _validate(props: ApplicationLoadBalancerProps, where: str) -> None:
     problems = Problems(where)
     props.tags.check(problems)
-    prefix = f"{props.tags.environment}-"
-    if not is_unresolved(props.name) and (
-        not is_kebab(props.name) or not props.name.startswith(prefix)
-        or len(props.name) > MAX_LB_NAME
-    ):
-        problems.add("name", props.name,
-                     f"allowed is a kebab-case name of at most {MAX_LB_NAME} characters "
-                     f"starting with {prefix!r}")
+    check_name(problems, "name", props.name, props.tags.environment, max_length=MAX_LB_NAME)
     if props.ssl_policy not in TLS12_POLICIES:
         problems.add("ssl_policy", props.ssl_policy,
                      f"allowed are the TLS 1.2+ policies {', '.join(TLS12_POLICIES)}")
@@ -274,11 +268,8 @@ def _validate(props: ApplicationLoadBalancerProps, where: str) -> None:
     if props.access_logs_prefix is not None and props.access_logs_bucket is None:
         problems.add("access_logs_prefix", props.access_logs_prefix,
                      "a prefix needs access_logs_bucket")
-    if not props.enable_deletion_protection and not (
-        props.deletion_protection_off_reason
-        and len(props.deletion_protection_off_reason.strip()) >= waivers.MIN_REASON
-    ):
-        problems.add("deletion_protection_off_reason", props.deletion_protection_off_reason,
-                     f"turning deletion protection off needs a reason of at least "
-                     f"{waivers.MIN_REASON} characters")
+    if not props.enable_deletion_protection:
+        check_reason(problems, "deletion_protection_off_reason",
+                     props.deletion_protection_off_reason,
+                     required_for="turning deletion protection off")
     problems.raise_if_any()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -22,7 +21,8 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from constructs_lib.errors import Problems
-from constructs_lib.formats import is_kebab, is_unresolved
+from constructs_lib.formats import KEBAB
+from constructs_lib.prop_checks import check_name
 from constructs_lib.refs import KeyRef, RoleRef
 from constructs_lib.tags import RequiredTags
 
@@ -31,7 +31,6 @@ PULL_ACTIONS = [
     "ecr:BatchGetImage",
     "ecr:GetDownloadUrlForLayer",
 ]
-GRANT_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,7 +96,7 @@ class EcrRepository(Construct):
         No KMS permission is needed: ECR decrypts through its own grant on the key.
         """
         construct_id = f"grant-{grant_id}"
-        if not GRANT_ID.match(grant_id) or self.node.try_find_child(construct_id) is not None:
+        if not KEBAB.match(grant_id) or self.node.try_find_child(construct_id) is not None:
             problems = Problems(self.node.path)
             problems.add("grant_pull grant_id", grant_id,
                          "allowed is a kebab-case id not used by another grant on this repository")
@@ -154,13 +153,7 @@ def lifecycle_rules(props: EcrRepositoryProps) -> dict:
 def _validate(props: EcrRepositoryProps, where: str) -> None:
     problems = Problems(where)
     props.tags.check(problems)
-    prefix = f"{props.tags.environment}-"
-    if not is_unresolved(props.name) and (
-        not is_kebab(props.name) or not props.name.startswith(prefix) or len(props.name) > 256
-    ):
-        problems.add("name", props.name,
-                     f"allowed is a kebab-case name of at most 256 characters "
-                     f"starting with {prefix!r}")
+    check_name(problems, "name", props.name, props.tags.environment, max_length=256)
     if not 1 <= props.keep_last_images <= 1000:
         problems.add("keep_last_images", props.keep_last_images, "allowed is 1 to 1000")
     if not 1 <= props.untagged_expiry_days <= 365:

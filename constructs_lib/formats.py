@@ -7,6 +7,8 @@ import re
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+# An AWS service principal such as `events.amazonaws.com` or `logs.<region>.amazonaws.com`.
+SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$")
 
 # The values CloudWatch Logs accepts for retention_in_days (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (

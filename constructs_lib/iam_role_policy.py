@@ -14,7 +14,7 @@ from constructs import Construct
 
 from constructs_lib import waivers
 from constructs_lib.errors import Problems
-from constructs_lib.formats import KEBAB, is_unresolved
+from constructs_lib.formats import KEBAB, SERVICE_PRINCIPAL, is_unresolved
 from constructs_lib.policy_document import (
     Condition,
     PolicyStatement,
@@ -30,7 +30,6 @@ from constructs_lib.tags import RequiredTags
 __all__ = ["Condition", "FederatedTrust", "IamRolePolicy", "IamRolePolicyProps",
            "PolicyStatement", "Principal"]
 
-SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$")
 MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$")
 # Managed policies that grant every action on every resource (rule SEC002).
 ADMIN_POLICY_SUFFIXES = (":policy/AdministratorAccess",)

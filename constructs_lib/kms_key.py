@@ -15,7 +15,7 @@ from constructs import Construct
 
 from constructs_lib import waivers
 from constructs_lib.errors import Problems
-from constructs_lib.formats import KMS_DELETION_WINDOW_DAYS, is_unresolved
+from constructs_lib.formats import KMS_DELETION_WINDOW_DAYS, SERVICE_PRINCIPAL, is_unresolved
 from constructs_lib.policy_document import (
     Condition,
     PolicyStatement,
@@ -27,7 +27,8 @@ from constructs_lib.prop_checks import check_name, check_reason
 from constructs_lib.refs import KeyRef, RoleRef
 from constructs_lib.tags import RequiredTags
 
-SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$")
+# kms:ViaService names a service in one Region, e.g. `s3.ap-northeast-2.amazonaws.com`.
+VIA_SERVICE = re.compile(r"^[a-z0-9-]+\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com$")
 
 # What a consumer needs to encrypt and decrypt with the key; administration
 # stays with the account (root statement, i.e. IAM policies).
@@ -56,6 +57,13 @@ class KmsKeyProps:
     """Conditions on the service statement (e.g. `aws:SourceAccount`,
     `kms:EncryptionContext:aws:logs:arn`). Left empty: the services may use the
     key unconditionally."""
+    via_services: tuple[str, ...] = ()
+    """Regional service endpoints (e.g. `s3.ap-northeast-2.amazonaws.com`)
+    through which principals of the account may use the key (kms:ViaService,
+    kms:CallerAccount), and through which they may create grants for AWS
+    resources (how RDS, EFS or DynamoDB hold the key). Left empty: account
+    principals use the key only as IAM policies allow, with no ViaService limit
+    stated in the key policy."""
     grant_roles: tuple[RoleRef, ...] = ()
     """Roles allowed the same use actions through the key policy itself. Left
     empty: roles need an IAM policy that grants the key use."""
@@ -79,7 +87,8 @@ class KmsKey(Construct):
 
     The policy lets the account administer the key (so IAM policies of the
     account work), lets exactly `service_principals` and `grant_roles` use it,
-    and nothing else; there is no way to add principals after creation.
+    and account principals through `via_services`, and nothing else; there is
+    no way to add principals after creation.
     """
 
     def __init__(self, scope: Construct, id: str, props: KmsKeyProps):
@@ -90,7 +99,8 @@ class KmsKey(Construct):
         account = DataAwsCallerIdentity(self, "account")
         partition = DataAwsPartition(self, "partition")
         root = f"arn:{partition.partition}:iam::{account.account_id}:root"
-        self.policy_document = policy_document(self, "policy", _statements(props, root))
+        self.policy_document = policy_document(
+            self, "policy", _statements(props, root, account.account_id))
 
         self.key = KmsKeyResource(
             self,
@@ -121,7 +131,7 @@ class KmsKey(Construct):
         return KeyRef(arn=self.key.arn, alias=self.alias_name)
 
 
-def _statements(props: KmsKeyProps, root_arn: str) -> list[PolicyStatement]:
+def _statements(props: KmsKeyProps, root_arn: str, account_id: str) -> list[PolicyStatement]:
     statements = [
         PolicyStatement(
             sid="AccountAdministration",
@@ -146,7 +156,31 @@ def _statements(props: KmsKeyProps, root_arn: str) -> list[PolicyStatement]:
             resources=("*",),
         ))
     statements.extend(props.extra_statements)
+    if props.via_services:
+        statements.extend(_via_service_statements(props.via_services, root_arn, account_id))
     return statements
+
+
+def _via_service_statements(
+    services: tuple[str, ...], root_arn: str, account_id: str
+) -> tuple[PolicyStatement, ...]:
+    """Principals of the account may use the key, but only through `services`
+    (the documented pattern for services that act with the caller's rights)."""
+    principal = (Principal(type="AWS", identifiers=(root_arn,)),)
+    in_account = Condition(test="StringEquals", variable="kms:CallerAccount", values=(account_id,))
+    through = Condition(test="StringEquals", variable="kms:ViaService", values=tuple(services))
+    return (
+        PolicyStatement(sid="UseThroughService", principals=principal, actions=USE_ACTIONS,
+                        resources=("*",), conditions=(in_account, through)),
+        # Services that keep data encrypted at rest (RDS, EFS, ECR, DynamoDB)
+        # hold the key through grants; only grants for AWS resources are allowed.
+        PolicyStatement(
+            sid="GrantThroughService", principals=principal, actions=("kms:CreateGrant",),
+            resources=("*",),
+            conditions=(in_account, through, Condition(
+                test="Bool", variable="kms:GrantIsForAWSResource", values=("true",))),
+        ),
+    )
 
 
 def _validate(props: KmsKeyProps, where: str) -> None:
@@ -162,6 +196,12 @@ def _validate(props: KmsKeyProps, where: str) -> None:
     if props.service_conditions and not props.service_principals:
         problems.add("service_conditions", props.service_conditions,
                      "conditions need service_principals to apply to")
+    for service in props.via_services:
+        if not is_unresolved(service) and not VIA_SERVICE.match(service):
+            problems.add("via_services", service,
+                         "allowed are regional endpoints like 's3.<region>.amazonaws.com'")
+    if len(set(props.via_services)) != len(props.via_services):
+        problems.add("via_services", props.via_services, "each service may be listed once")
     for role in props.grant_roles:
         if not isinstance(role, RoleRef):
             problems.add("grant_roles", role, "allowed are RoleRef values")

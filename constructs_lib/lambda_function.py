@@ -24,7 +24,8 @@ from constructs import Construct
 
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
 from constructs_lib.errors import Problems
-from constructs_lib.formats import LOG_RETENTION_DAYS, is_kebab, is_unresolved
+from constructs_lib.formats import KEBAB, LOG_RETENTION_DAYS, SERVICE_PRINCIPAL, is_unresolved
+from constructs_lib.prop_checks import check_name
 from constructs_lib.refs import (
     KeyRef,
     LogGroupRef,
@@ -58,8 +59,6 @@ RESERVED_ENV_KEYS = frozenset({
     "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 })
 MIN_LOG_RETENTION_DAYS = 365
-SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$")
-GRANT_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,7 +189,7 @@ class LambdaFunction(Construct):
         if not source_arn or not (is_unresolved(source_arn) or source_arn.startswith("arn:")):
             problems.add("grant_invoke source_arn", source_arn,
                          "allowed is the ARN of the resource that invokes the function")
-        if not GRANT_ID.match(grant_id) or self.node.try_find_child(construct_id) is not None:
+        if not KEBAB.match(grant_id) or self.node.try_find_child(construct_id) is not None:
             problems.add("grant_invoke grant_id", grant_id,
                          "allowed is a kebab-case id not used by another grant on this function")
         problems.raise_if_any()
@@ -212,13 +211,7 @@ def package_sha256(package: Path) -> str:
 def _validate(props: LambdaFunctionProps, where: str) -> None:
     problems = Problems(where)
     props.tags.check(problems)
-    prefix = f"{props.tags.environment}-"
-    if not is_unresolved(props.name) and (
-        not is_kebab(props.name) or not props.name.startswith(prefix) or len(props.name) > 64
-    ):
-        problems.add("name", props.name,
-                     f"allowed is a kebab-case name of at most 64 characters "
-                     f"starting with {prefix!r}")
+    check_name(problems, "name", props.name, props.tags.environment, max_length=64)
     package = Path(props.package)
     if package.suffix != ".zip" or not package.is_file():
         problems.add("package", str(props.package), "allowed is the path of an existing .zip file")

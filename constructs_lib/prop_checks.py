@@ -21,7 +21,19 @@ def check_name(problems: Problems, field: str, value: object, environment: str,
         problems.add(field, value, f"allowed are at most {max_length} characters")
 
 
-def check_reason(problems: Problems, field: str, reason: str | None) -> None:
-    """Add a problem when a given waiver reason is too short to be reviewed."""
-    if reason is not None and (not isinstance(reason, str) or len(reason.strip()) < MIN_REASON):
-        problems.add(field, reason, f"a reason needs at least {MIN_REASON} characters")
+def check_reason(problems: Problems, field: str, reason: str | None, *,
+                 required_for: str | None = None) -> None:
+    """Add a problem when a given waiver reason is too short to be reviewed.
+
+    `required_for` names the weakening that needs the reason (e.g. "turning
+    deletion protection off"): then a missing reason is a problem too, and the
+    sentence says what needs it. Left out: a missing reason is fine.
+    """
+    if reason is None and required_for is None:
+        return
+    if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
+        if required_for:
+            problems.add(field, reason,
+                         f"{required_for} needs a reason of at least {MIN_REASON} characters")
+        else:
+            problems.add(field, reason, f"a reason needs at least {MIN_REASON} characters")

@@ -23,7 +23,7 @@ from constructs import Construct
 
 from constructs_lib import waivers
 from constructs_lib.errors import Problems
-from constructs_lib.formats import is_kebab, is_unresolved
+from constructs_lib.prop_checks import check_name, check_reason
 from constructs_lib.refs import KeyRef, SecurityGroupRef, SubnetsRef
 from constructs_lib.tags import RequiredTags
 
@@ -239,13 +239,7 @@ class RdsInstance(Construct):
 def _validate(props: RdsInstanceProps, where: str) -> None:
     problems = Problems(where)
     props.tags.check(problems)
-    prefix = f"{props.tags.environment}-"
-    if not is_unresolved(props.name) and (
-        not is_kebab(props.name) or not props.name.startswith(prefix) or len(props.name) > 63
-    ):
-        problems.add("name", props.name,
-                     f"allowed is a kebab-case name of at most 63 characters "
-                     f"starting with {prefix!r}")
+    check_name(problems, "name", props.name, props.tags.environment, max_length=63)
     if not ENGINE_VERSION.match(props.engine_version):
         problems.add("engine_version", props.engine_version,
                      "allowed are MySQL 8.0 or 8.4 versions such as '8.0' or '8.0.39'")
@@ -283,20 +277,12 @@ def _validate(props: RdsInstanceProps, where: str) -> None:
         elif not PARAMETER_NAME.match(key) or not isinstance(value, str):
             problems.add(f"parameters[{key!r}]", value,
                          "allowed are MySQL parameter names with string values")
-    for enabled, reason_field, reason in (
-        (props.enable_multi_az, "multi_az_off_reason", props.multi_az_off_reason),
-        (props.enable_deletion_protection, "deletion_protection_off_reason",
-         props.deletion_protection_off_reason),
-    ):
-        if not enabled and not _is_reason(reason):
-            problems.add(reason_field, reason,
-                         "turning the protection off needs a reason of at least "
-                         f"{waivers.MIN_REASON} characters")
-    if props.allow_destroy_reason is not None and not _is_reason(props.allow_destroy_reason):
-        problems.add("allow_destroy_reason", props.allow_destroy_reason,
-                     f"allowed is a reason of at least {waivers.MIN_REASON} characters")
+    if not props.enable_multi_az:
+        check_reason(problems, "multi_az_off_reason", props.multi_az_off_reason,
+                     required_for="turning the protection off")
+    if not props.enable_deletion_protection:
+        check_reason(problems, "deletion_protection_off_reason",
+                     props.deletion_protection_off_reason,
+                     required_for="turning the protection off")
+    check_reason(problems, "allow_destroy_reason", props.allow_destroy_reason)
     problems.raise_if_any()
-
-
-def _is_reason(reason: str | None) -> bool:
-    return bool(reason) and len(reason.strip()) >= waivers.MIN_REASON

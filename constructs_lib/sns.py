@@ -18,11 +18,11 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from constructs_lib.errors import Problems
-from constructs_lib.formats import is_email, is_kebab, is_unresolved
+from constructs_lib.formats import SERVICE_PRINCIPAL, is_email, is_unresolved
+from constructs_lib.prop_checks import check_name
 from constructs_lib.refs import KeyRef, TopicRef
 from constructs_lib.tags import RequiredTags
 
-SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 # What the owning account may do to the topic; deliberately not sns:* so that
@@ -153,13 +153,7 @@ class SnsTopic(Construct):
 def _validate(props: SnsTopicProps, where: str) -> None:
     problems = Problems(where)
     props.tags.check(problems)
-    prefix = f"{props.tags.environment}-"
-    if not is_unresolved(props.name) and (
-        not is_kebab(props.name) or not props.name.startswith(prefix) or len(props.name) > 256
-    ):
-        problems.add("name", props.name,
-                     f"allowed is a kebab-case name of at most 256 characters "
-                     f"starting with {prefix!r}")
+    check_name(problems, "name", props.name, props.tags.environment, max_length=256)
     for service in props.publisher_services:
         if not SERVICE_PRINCIPAL.match(service):
             problems.add("publisher_services", service,

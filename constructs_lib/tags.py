@@ -40,14 +40,9 @@ class RequiredTags:
     def check(self, problems: Problems, field: str = "tags") -> None:
         """Add a problem for each empty, non-kebab-case or malformed value."""
         for key, value in self.as_dict().items():
-            where = f"{field}[{key!r}]"
-            if not isinstance(value, str) or not value.strip():
-                problems.add(where, value, "every required tag needs a non-empty value")
-            elif key == "Owner":
-                if not is_email(value):
-                    problems.add(where, value, "allowed is an e-mail address")
-            elif not is_kebab(value):
-                problems.add(where, value, "tag values must be kebab-case")
+            problem = tag_value_problem(key, value)
+            if problem:
+                problems.add(f"{field}[{key!r}]", value, problem)
 
     def resource_tags(self, name: str | None = None) -> dict[str, str]:
         """Tags to set on one resource: the 8 required ones plus `Name`."""
@@ -55,3 +50,17 @@ class RequiredTags:
         if name:
             tags["Name"] = name
         return tags
+
+
+def tag_value_problem(key: str, value: object) -> str | None:
+    """What is wrong with `value` for the required tag `key` (e.g. "Owner"),
+    or None when it is fine: values are non-empty, Owner is an e-mail address,
+    every other value kebab-case."""
+    if not isinstance(value, str) or not value.strip():
+        return "every required tag needs a non-empty value"
+    if key == "Owner":
+        if not is_email(value):
+            return "allowed is an e-mail address such as 'platform@example.com'"
+    elif not is_kebab(value):
+        return "tag values must be kebab-case (lower-case words joined by '-')"
+    return None

@@ -12,6 +12,7 @@ from constructs_lib.formats import (
     is_kebab,
     parse_cidr,
 )
+from constructs_lib.tags import tag_value_problem
 from environments.settings import Settings
 
 REQUIRED_TAG_FIELDS = (
@@ -39,21 +40,17 @@ def _check_names(s: Settings, p: Problems) -> None:
     if not s.state.bucket.startswith(f"{s.name}-") or not is_kebab(s.state.bucket):
         p.add("state.bucket", s.state.bucket,
               f"allowed is a kebab-case name starting with '{s.name}-'")
-    if not s.github.repository.count("/") == 1:
+    if s.github.repository.count("/") != 1:
         p.add("github.repository", s.github.repository, "allowed is 'owner/name'")
 
 
 def _check_tags(s: Settings, p: Problems) -> None:
     for name in REQUIRED_TAG_FIELDS:
         value = getattr(s.tags, name)
-        field = f"tags.{name}"
-        if not isinstance(value, str) or not value.strip():
-            p.add(field, value, "every required tag needs a non-empty value")
-        elif name == "owner":
-            if not is_email(value):
-                p.add(field, value, "allowed is an e-mail address such as 'platform@example.com'")
-        elif not is_kebab(value):
-            p.add(field, value, "tag values must be kebab-case (lower-case words joined by '-')")
+        # The field names are the tag keys in snake_case: cost_center -> CostCenter.
+        problem = tag_value_problem(name.title().replace("_", ""), value)
+        if problem:
+            p.add(f"tags.{name}", value, problem)
     if s.tags.environment != s.name:
         p.add("tags.environment", s.tags.environment,
               f"allowed is the environment's own name {s.name!r}")

@@ -4,8 +4,6 @@ the GitHub Actions OIDC role that may read and write that state."""
 from __future__ import annotations
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
@@ -17,7 +15,7 @@ from constructs import Construct
 
 from constructs_lib.iam_role_policy import FederatedTrust, IamRolePolicy, IamRolePolicyProps
 from constructs_lib.kms_key import KmsKey, KmsKeyProps
-from constructs_lib.policy_document import Condition, PolicyStatement, Principal
+from constructs_lib.policy_document import Condition, PolicyStatement
 from constructs_lib.refs import KeyRef
 from constructs_lib.s3_bucket import S3Bucket, S3BucketProps
 from stacks.base import BuildContext, GovernedStack
@@ -41,17 +39,13 @@ class BootstrapStack(GovernedStack):
         super().__init__(scope, spec, context)
         state = self.settings.state
         region = self.settings.region
-        self.account_id = DataAwsCallerIdentity(self, "account").account_id
-        self.partition = DataAwsPartition(self, "partition").partition
-        account_root = f"arn:{self.partition}:iam::{self.account_id}:root"
-
         self.state_key = KmsKey(self, "state-key", KmsKeyProps(
             name=state.kms_alias.removeprefix("alias/"),
             description="Terraform state of every stack (S3 objects and the lock table)",
             tags=self.tags,
-            extra_statements=_use_through(account_root, self.account_id,
-                                          (f"s3.{region}.amazonaws.com",
-                                           f"dynamodb.{region}.amazonaws.com")),
+            # Principals of the account may use the key only through S3 and
+            # DynamoDB; DynamoDB also holds it through a grant for the table.
+            via_services=(f"s3.{region}.amazonaws.com", f"dynamodb.{region}.amazonaws.com"),
         ))
         key = KeyRef(arn=self.state_key.arn, alias=self.state_key.alias_name)
 
@@ -132,21 +126,3 @@ class BootstrapStack(GovernedStack):
             )},
         ))
 
-
-def _use_through(account_root: str, account_id: str, services: tuple[str, ...]):
-    """Principals of the account may use the key only through S3 and DynamoDB;
-    DynamoDB also holds it through a grant for the table."""
-    principal = (Principal(type="AWS", identifiers=(account_root,)),)
-    in_account = Condition(test="StringEquals", variable="kms:CallerAccount", values=(account_id,))
-    through = Condition(test="StringEquals", variable="kms:ViaService", values=services)
-    return (
-        PolicyStatement(sid="UseThroughStateServices", principals=principal,
-                        actions=("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
-                                 "kms:GenerateDataKey*", "kms:ReEncrypt*"),
-                        resources=("*",), conditions=(in_account, through)),
-        PolicyStatement(sid="GrantThroughStateServices", principals=principal,
-                        actions=("kms:CreateGrant",), resources=("*",),
-                        conditions=(in_account, through,
-                                    Condition(test="Bool", variable="kms:GrantIsForAWSResource",
-                                              values=("true",)))),
-    )

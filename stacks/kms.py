@@ -14,16 +14,6 @@ from constructs_lib.policy_document import Condition, PolicyStatement, Principal
 from stacks.base import BuildContext, GovernedStack
 from stacks.registry import StackSpec
 
-# What a caller in the account may do with a key through an AWS service
-# (the statements of the AWS-managed `aws/<service>` keys, minus the grants).
-VIA_SERVICE_USE = (
-    "kms:Decrypt",
-    "kms:DescribeKey",
-    "kms:Encrypt",
-    "kms:GenerateDataKey*",
-    "kms:ReEncrypt*",
-)
-
 
 @dataclass(frozen=True, kw_only=True)
 class _Account:
@@ -36,6 +26,10 @@ class _Account:
     @property
     def root(self) -> str:
         return f"arn:{self.partition}:iam::{self.id}:root"
+
+    def via(self, *services: str) -> tuple[str, ...]:
+        """The kms:ViaService values of `services` in this Region."""
+        return tuple(f"{s}.{self.region}.amazonaws.com" for s in services)
 
 
 class KmsStack(GovernedStack):
@@ -65,36 +59,6 @@ class KmsStack(GovernedStack):
             self.keys[purpose] = key
             self.publish(f"{purpose}-key-arn", key.arn, f"ARN of the {purpose} key")
             self.publish(f"{purpose}-key-alias", key.alias_name, f"Alias of the {purpose} key")
-
-
-def _via_service(account: _Account, *services: str) -> tuple[PolicyStatement, ...]:
-    """Principals of this account may use the key, but only through `services`
-    (the documented pattern for services that act with the caller's rights)."""
-    via = tuple(f"{s}.{account.region}.amazonaws.com" for s in services)
-    in_account = Condition(test="StringEquals", variable="kms:CallerAccount", values=(account.id,))
-    through = Condition(test="StringEquals", variable="kms:ViaService", values=via)
-    principal = (Principal(type="AWS", identifiers=(account.root,)),)
-    return (
-        PolicyStatement(
-            sid="UseThroughService",
-            principals=principal,
-            actions=VIA_SERVICE_USE,
-            resources=("*",),
-            conditions=(in_account, through),
-        ),
-        # Services that keep data encrypted at rest (RDS, EFS, ECR) hold the key
-        # through grants; only grants for AWS resources are allowed.
-        PolicyStatement(
-            sid="GrantThroughService",
-            principals=principal,
-            actions=("kms:CreateGrant",),
-            resources=("*",),
-            conditions=(
-                in_account, through,
-                Condition(test="Bool", variable="kms:GrantIsForAWSResource", values=("true",)),
-            ),
-        ),
-    )
 
 
 def _service_account(account: _Account) -> tuple[Condition, ...]:
@@ -133,22 +97,24 @@ def _cloudtrail(account: _Account) -> dict:
     account_principal = (Principal(type="AWS", identifiers=(account.root,)),)
     # The statements of the CloudTrail documentation ("Configure AWS KMS key
     # policies for CloudTrail"), scoped to this account's trails.
-    return {"extra_statements": (
-        PolicyStatement(sid="CloudTrailEncryptLogs", principals=cloudtrail,
-                        actions=("kms:GenerateDataKey*",), resources=("*",),
-                        conditions=(source, context)),
-        PolicyStatement(sid="CloudTrailDescribeKey", principals=cloudtrail,
-                        actions=("kms:DescribeKey",), resources=("*",), conditions=(source,)),
-        PolicyStatement(sid="AccountDecryptTrailLogs", principals=account_principal,
-                        actions=("kms:Decrypt", "kms:ReEncryptFrom"), resources=("*",),
-                        conditions=(in_account, context)),
+    return {
+        "extra_statements": (
+            PolicyStatement(sid="CloudTrailEncryptLogs", principals=cloudtrail,
+                            actions=("kms:GenerateDataKey*",), resources=("*",),
+                            conditions=(source, context)),
+            PolicyStatement(sid="CloudTrailDescribeKey", principals=cloudtrail,
+                            actions=("kms:DescribeKey",), resources=("*",), conditions=(source,)),
+            PolicyStatement(sid="AccountDecryptTrailLogs", principals=account_principal,
+                            actions=("kms:Decrypt", "kms:ReEncryptFrom"), resources=("*",),
+                            conditions=(in_account, context)),
+        ),
         # Athena reads the trail objects (and writes its results) through S3.
-        *_via_service(account, "s3"),
-    )}
+        "via_services": account.via("s3"),
+    }
 
 
 def _via(*services: str):
-    return lambda account: {"extra_statements": _via_service(account, *services)}
+    return lambda account: {"via_services": account.via(*services)}
 
 
 # purpose -> (description, key policy props for the account)

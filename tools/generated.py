@@ -55,7 +55,7 @@ def stack_table(graph: ContractGraph) -> str:
         "|---|---|---|---|---|",
     ]
     for spec in STACKS:
-        reads = ", ".join(f"`{s}`" for s in graph.upstream(spec.name)) or "–"
+        reads = ", ".join(f"`{s}`" for s in graph.upstream(spec.name)) or "-"
         rows.append(
             f"| {spec.phase.number} {spec.phase.name} | `{spec.name}` | {spec.purpose} "
             f"| {reads} | {published.get(spec.name, 0)} |")

@@ -46,7 +46,7 @@ def test_state_key(boot):
     policy = at_path(boot, "data", "aws_iam_policy_document", "bootstrap/state-key/policy")
     via = {s["sid"]: c["values"] for s in policy["statement"] for c in s.get("condition", [])
            if c["variable"] == "kms:ViaService"}
-    assert via["UseThroughStateServices"] == [
+    assert via["UseThroughService"] == [
         "s3.ap-northeast-2.amazonaws.com", "dynamodb.ap-northeast-2.amazonaws.com"]
 
 

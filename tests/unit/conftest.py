@@ -13,11 +13,11 @@ import fast_synth
 
 fast_synth.enable()
 
-import pytest
-from cdktf import TerraformStack, Testing
-from cdktf_cdktf_provider_aws.provider import AwsProvider
+import pytest  # noqa: E402
+from cdktf import TerraformStack, Testing  # noqa: E402
+from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
 
-from constructs_lib.tags import RequiredTags
+from constructs_lib.tags import RequiredTags  # noqa: E402
 
 TEST_TAGS = RequiredTags(
     environment="prod",

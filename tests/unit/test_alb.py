@@ -114,7 +114,8 @@ def test_outputs(synthesized):
     ("ssl_policy", "ELBSecurityPolicy-2016-08", "TLS 1.2+ policies"),
     ("desync_mitigation_mode", "monitor", "defensive, strictest"),
     ("security_groups", [], "at least one security group"),
-    ("deletion_protection_off_reason", "short", "at least 10 characters"),
+    ("deletion_protection_off_reason", "short",
+     "turning deletion protection off needs a reason of at least 10 characters"),
 ])
 def test_rejects_bad_props(stack, tags, field, value, fragment):
     overrides = {field: value}
@@ -137,6 +138,8 @@ def test_rejects_a_single_subnet(stack, tags):
 
 @pytest.mark.parametrize(("kwargs", "field", "fragment"), [
     ({"name": "atlantis"}, "add_target_group name is 'atlantis'", "starting with 'prod-'"),
+    ({"name": "${TfToken[TOKEN.1]}"}, "add_target_group name is '${TfToken[TOKEN.1]}'",
+     "a literal name, not a token"),
     ({"health_check_path": "healthz"}, "health_check_path is 'healthz'", "absolute path"),
     ({"target_type": "lambda"}, "target_type is 'lambda'", "ip, instance"),
     ({"path_patterns": ("/x/*",)}, "priority is None", "priority of 1 to 50000"),

@@ -12,6 +12,9 @@ from constructs_lib.policy_document import Condition, PolicyStatement, Principal
 from constructs_lib.refs import KeyRef, RoleRef
 
 ROLE = RoleRef(arn="arn:aws:iam::123456789012:role/prod-reader", name="prod-reader")
+VIA = ("s3.ap-northeast-2.amazonaws.com", "dynamodb.ap-northeast-2.amazonaws.com")
+EXTRA = PolicyStatement(sid="Extra", principals=(Principal(type="AWS", identifiers=(ROLE.arn,)),),
+                        actions=("kms:Decrypt",), resources=("*",))
 
 
 def props(tags, **overrides) -> KmsKeyProps:
@@ -35,6 +38,9 @@ def synthesized(make_stack, synth, tags):
     KmsKey(stack, "scratch-key", props(
         tags, name="prod-scratch", service_principals=(), service_conditions=(), grant_roles=(),
         multi_region=True, allow_destroy_reason="scratch key for short-lived experiments"))
+    KmsKey(stack, "state-key", props(
+        tags, name="prod-state", service_principals=(), service_conditions=(), grant_roles=(),
+        extra_statements=(EXTRA,), via_services=VIA))
     return key, synth(stack)
 
 
@@ -94,7 +100,36 @@ def test_destroy_waiver_and_multi_region(synthesized):
     assert set(_statements(doc, "scratch-key")) == {"AccountAdministration"}
 
 
+def test_via_services_allow_account_use_and_resource_grants_through_them(synthesized):
+    _, doc = synthesized
+    statements = _one(doc["data"], "aws_iam_policy_document", "state-key")["statement"]
+    assert [s["sid"] for s in statements] == [
+        "AccountAdministration", "Extra", "UseThroughService", "GrantThroughService"]
+    root = statements[0]["principals"]
+    use, grant = statements[2], statements[3]
+    account = "${data.aws_caller_identity.state-key_account_"
+    for statement in (use, grant):
+        assert statement["principals"] == root
+        assert statement["resources"] == ["*"]
+        in_account, through = statement["condition"][:2]
+        assert in_account["variable"] == "kms:CallerAccount"
+        assert in_account["values"][0].startswith(account)
+        assert through == {"test": "StringEquals", "variable": "kms:ViaService",
+                           "values": list(VIA)}
+    assert use["actions"] == ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
+                              "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+    assert len(use["condition"]) == 2
+    assert grant["actions"] == ["kms:CreateGrant"]
+    assert grant["condition"][2] == {"test": "Bool", "variable": "kms:GrantIsForAWSResource",
+                                     "values": ["true"]}
+
+
 @pytest.mark.parametrize("field, value, shown, allowed", [
+    ("via_services", ("s3.amazonaws.com",), "'s3.amazonaws.com'",
+     "regional endpoints like 's3.<region>.amazonaws.com'"),
+    ("via_services", ("s3.ap-northeast-2.amazonaws.com",) * 2,
+     "('s3.ap-northeast-2.amazonaws.com', 's3.ap-northeast-2.amazonaws.com')",
+     "each service may be listed once"),
     ("name", "logs", "'logs'", "starting with 'prod-'"),
     ("description", " ", "' '", "non-empty description"),
     ("service_principals", ("logs",), "'logs'", "service principals like"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from constructs_lib.errors import ConfigError
@@ -163,6 +165,7 @@ def test_rejects_public_allow_statement(stack, tags):
 
 
 def test_rejects_logging_into_itself(stack, tags):
-    with pytest.raises(ConfigError, match="access_logging.target_bucket is 'prod-trail'; a bucket must not log into itself"):
+    with pytest.raises(ConfigError, match=re.escape(
+            "access_logging.target_bucket is 'prod-trail'; a bucket must not log into itself")):
         S3Bucket(stack, "bad", props(tags, access_logging=AccessLogging(
             target_bucket="prod-trail", target_prefix="x/")))
