@@ -1,23 +1,21 @@
-"""Synth speed: load only the AWS binding modules the app uses, and exit as
-soon as the output is written. Set CDKTF_FAST_SYNTH=0 to turn it all off.
+"""Synth speed: load only the AWS binding modules the app uses, in Python and in
+the jsii node child, and exit once the output is written (CDKTF_FAST_SYNTH=0: off)."""
 
-Why (measured with `python -X importtime` and JSII_DEBUG_TIMING=1, see the
-README's Performance section): `import cdktf_cdktf_provider_aws` imports
-~2,100 Python submodules (~10 s), and loading its jsii assembly makes the node
-child `require` the matching ~2,100 JavaScript modules (~4 s, most of its
-memory); an app uses a few dozen. After the app's work, an orderly jsii
-shutdown waits for the node child and tears down every loaded module.
-
-`enable()` makes both sides lazy: the Python package becomes a namespace that
-imports a submodule on first use, and a preload script (given to the node
-child only, through NODE_OPTIONS while it starts) turns the provider's
-`lib/index.js` into getters that `require` a submodule on first use. The
-synthesized files are byte-identical either way (tests/integration/
-test_fast_synth.py). `exit_now()` ends the process once stdout/stderr are
-flushed (every file was written synchronously by then), skipping the
-interpreter's teardown; it first has the node child exit and waits for it, and
-removes the child's private temporary directory, so nothing is left behind.
-"""
+# Why (measured with `python -X importtime` and JSII_DEBUG_TIMING=1; README,
+# "Performance"): `import cdktf_cdktf_provider_aws` imports ~2,100 Python
+# submodules (~10-15 s), and loading its jsii assembly makes the node child
+# `require` the ~2,100 matching JavaScript modules (~4 s, most of its memory);
+# the app uses about 80. An orderly exit then tears all of it down again.
+#
+# `enable()` makes both sides lazy: the Python package becomes a namespace
+# that imports a submodule on first use, and a preload script (given to the
+# node child only, through NODE_OPTIONS while it starts) turns the provider's
+# `lib/index.js` into getters that `require` a submodule on first use. The
+# synthesized files are byte-identical either way (tests/integration/
+# test_fast_synth.py). `exit_now()` ends the process once stdout/stderr are
+# flushed (every file was written synchronously by then), skipping the
+# interpreter's teardown; it first has the node child exit and waits for it,
+# and removes the child's private temporary directory: nothing is left behind.
 
 from __future__ import annotations
 

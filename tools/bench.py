@@ -1,9 +1,5 @@
-"""Benchmark `make synth` against a plain eager import of the cdktf AWS bindings.
-
-Alternates the two commands --runs times and prints a Markdown table of the
-median wall time and median peak memory of each whole process tree (Python
-plus its node children), with the ratios against the goal (issue 9).
-"""
+"""`make bench`: our full synth against a plain eager import of the AWS bindings,
+alternating, as a Markdown table of medians (wall, process-tree peak memory) and ratios."""
 
 from __future__ import annotations
 
