@@ -55,6 +55,8 @@ class ApplicationLoadBalancerProps:
     name: str
     """Load balancer name: kebab-case, starting with `<environment>-`, at most 32 characters."""
     tags: RequiredTags
+    """The 8 required tags (values validated); set on every taggable resource
+    of the construct, with `Name` added."""
     subnets: SubnetsRef
     """Subnets in at least two AZs (public subnets for an internet-facing ALB)."""
     security_groups: list[SecurityGroupRef]
@@ -77,6 +79,8 @@ class ApplicationLoadBalancerProps:
     enable_deletion_protection: bool = True
     """Turning it off requires `deletion_protection_off_reason`."""
     deletion_protection_off_reason: str | None = None
+    """Needed when `enable_deletion_protection` is False; recorded as waiver
+    CKV_AWS_150. Left out: deletion protection cannot be turned off."""
 
 
 class ApplicationLoadBalancer(Construct):

@@ -31,6 +31,8 @@ class CloudwatchLogGroupProps:
     segment is `aws` or the environment (`/aws/ecs/atlantis/application`,
     `/prod/app/audit`), each segment kebab-case (dots allowed)."""
     tags: RequiredTags
+    """The 8 required tags (values validated); set on every taggable resource
+    of the construct, with `Name` added."""
     kms_key: KeyRef
     """Customer-managed key; its policy must let `logs.<region>.amazonaws.com` use it."""
     retention_in_days: int = 365

@@ -38,6 +38,8 @@ class EcrRepositoryProps:
     name: str
     """Repository name: kebab-case, starting with `<environment>-`, at most 256 characters."""
     tags: RequiredTags
+    """The 8 required tags (values validated); set on every taggable resource
+    of the construct, with `Name` added."""
     kms_key: KeyRef
     """Customer-managed key that encrypts the images."""
     keep_last_images: int = 30

@@ -52,6 +52,8 @@ class IamRolePolicyProps:
     name: str
     """Role name: kebab-case, starting with `<environment>-`, at most 64 characters."""
     tags: RequiredTags
+    """The 8 required tags (values validated); set on every taggable resource
+    of the construct, with `Name` added."""
     service_principals: tuple[str, ...] = ()
     """Services that may assume the role (sts:AssumeRole), e.g.
     `ecs-tasks.amazonaws.com`. Exactly one of this and `federated` is given."""

@@ -48,6 +48,8 @@ class KmsKeyProps:
     description: str
     """What the key protects; shown in the console and the plan."""
     tags: RequiredTags
+    """The 8 required tags (values validated); set on every taggable resource
+    of the construct, with `Name` added."""
     service_principals: tuple[str, ...] = ()
     """AWS service principals (e.g. `logs.ap-northeast-2.amazonaws.com`) allowed
     Encrypt/Decrypt/ReEncrypt*/GenerateDataKey*/DescribeKey. Left empty: no

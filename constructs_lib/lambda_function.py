@@ -67,6 +67,8 @@ class LambdaFunctionProps:
     """Function name: kebab-case, starting with `<environment>-`, at most 64
     characters. The log group is `/aws/lambda/<name>`."""
     tags: RequiredTags
+    """The 8 required tags (values validated); set on every taggable resource
+    of the construct, with `Name` added."""
     package: Path
     """A deterministic .zip built by the caller; it is copied into the stack's
     assets and its SHA-256 becomes `source_code_hash`."""
@@ -86,6 +88,8 @@ class LambdaFunctionProps:
     security_groups: list[SecurityGroupRef]
     """Security groups of the function's network interfaces (at least one)."""
     runtime: str = "python3.12"
+    """A supported Lambda runtime (Python 3.10-3.13, Node.js 18-22, Java 17/21,
+    .NET 8, provided.al2023). Left out: python3.12."""
     architecture: str = "x86_64"
     """'x86_64' or 'arm64'."""
     timeout: int = 30

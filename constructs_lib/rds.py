@@ -51,6 +51,8 @@ class RdsInstanceProps:
     characters. Also names the subnet group, parameter group, monitoring role
     and the final snapshot (`<name>-final`)."""
     tags: RequiredTags
+    """The 8 required tags (values validated); set on every taggable resource
+    of the construct, with `Name` added."""
     kms_key: KeyRef
     """Customer-managed key for storage encryption."""
     master_user_secret_kms_key: KeyRef
@@ -65,6 +67,7 @@ class RdsInstanceProps:
     """MySQL version (8.0 or 8.4, optionally with a patch level). The major
     version picks the parameter group family (`mysql8.0`)."""
     instance_class: str = "db.t3.medium"
+    """DB instance class (`db.*`). Left out: db.t3.medium."""
     allocated_storage: int = 20
     """Initial gp3 storage in GiB (20 to 65536)."""
     max_allocated_storage: int = 100
@@ -76,6 +79,7 @@ class RdsInstanceProps:
     maintenance_window: str | None = None
     """Weekly maintenance window (`ddd:hh24:mi-ddd:hh24:mi`). When left out, AWS picks one."""
     port: int = 3306
+    """Listener port, 1150 to 65535. Left out: 3306 (MySQL's default)."""
     master_username: str = "admin"
     """Master user name (a letter, then up to 15 letters, digits or underscores)."""
     db_name: str | None = None
@@ -90,9 +94,13 @@ class RdsInstanceProps:
     enable_multi_az: bool = True
     """Standby in a second AZ. Turning it off requires `multi_az_off_reason`."""
     multi_az_off_reason: str | None = None
+    """Needed when `enable_multi_az` is False; recorded as waiver CKV_AWS_157.
+    Left out: Multi-AZ cannot be turned off."""
     enable_deletion_protection: bool = True
     """Turning it off requires `deletion_protection_off_reason`."""
     deletion_protection_off_reason: str | None = None
+    """Needed when `enable_deletion_protection` is False; recorded as waiver
+    CKV_AWS_293. Left out: deletion protection cannot be turned off."""
     allow_destroy_reason: str | None = None
     """When left out, Terraform refuses to destroy the instance
     (`prevent_destroy`). Set it to a reason to allow destroying it."""

@@ -70,6 +70,8 @@ class S3BucketProps:
     name: str
     """Bucket name: kebab-case, starting with `<environment>-`, 3-63 characters."""
     tags: RequiredTags
+    """The 8 required tags (values validated); set on every taggable resource
+    of the construct, with `Name` added."""
     kms_key: KeyRef
     """Customer-managed key for SSE-KMS (with an S3 bucket key)."""
     extra_policy_statements: tuple[PolicyStatement, ...] = ()

@@ -63,7 +63,10 @@ class SecurityGroupProps:
     description: str
     """What the group is for; required (it cannot be changed without replacement)."""
     vpc: VpcRef
+    """VPC the group belongs to."""
     tags: RequiredTags
+    """The 8 required tags (values validated); set on every taggable resource
+    of the construct, with `Name` added."""
     ingress: tuple[IngressRule, ...] = ()
     """Left empty: no inbound traffic (add it later with `allow_from`)."""
     egress: tuple[EgressRule, ...] = ()

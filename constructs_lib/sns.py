@@ -44,6 +44,8 @@ class SnsTopicProps:
     name: str
     """Topic name: kebab-case, starting with `<environment>-` (e.g. `prod-alerts-critical`)."""
     tags: RequiredTags
+    """The 8 required tags (values validated); set on every taggable resource
+    of the construct, with `Name` added."""
     kms_key: KeyRef
     """Customer-managed key for server-side encryption (`kms_master_key_id`)."""
     publisher_services: tuple[str, ...] = ()

@@ -1,5 +1,6 @@
-"""Files generated from the stack registry and the SSM graph (atlantis.yaml,
-the README diagram and stack table). Each generator returns the file's full new content."""
+"""Files generated from the stack registry, the SSM graph and the construct library
+(atlantis.yaml, the README diagram, stack table and props tables). Each generator
+returns the file's full new content."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from constructs_lib.errors import ConfigError
 from stacks.contracts import ContractGraph
 from stacks.registry import STACKS
-from tools import atlantis_config, stack_diagram
+from tools import atlantis_config, construct_docs, stack_diagram
 
 REPO = Path(__file__).resolve().parent.parent
 ATLANTIS_YAML = REPO / "atlantis.yaml"
@@ -21,6 +22,7 @@ def generated_files(graph: ContractGraph, outdir: Path) -> dict[Path, str]:
     readme = README.read_text() if README.exists() else ""
     readme = replace_section(readme, "stack-diagram", stack_diagram.render(graph))
     readme = replace_section(readme, "stack-table", stack_table(graph))
+    readme = replace_section(readme, "construct-props", construct_docs.render())
     return {
         ATLANTIS_YAML: atlantis_config.render(graph, outdir),
         README: readme,
