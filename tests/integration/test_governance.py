@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from policies import checkov_scan
 from policies.runner import check_output
 from stacks.registry import STACK_NAMES
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_app_has_no_unexcused_governance_findings(synth_out):
@@ -17,3 +27,58 @@ def test_checkov_passes_with_reviewed_suppressions(synth_out):
     report = checkov_scan.scan(synth_out)
     assert not report.failed, report.render()
     assert report.passed > 100, report.render()
+
+
+def _first(resources: dict, kind: str) -> dict:
+    return resources[kind][sorted(resources[kind])[0]]
+
+
+def _untag(doc: dict) -> None:
+    del doc["provider"]["aws"][0]["default_tags"][0]["tags"]["CostCenter"]
+
+
+def _aes256(doc: dict) -> None:
+    rule = _first(doc["resource"], "aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    rule[0]["apply_server_side_encryption_by_default"] = {"sse_algorithm": "AES256"}
+
+
+def _rename(doc: dict) -> None:
+    _first(doc["resource"], "aws_dynamodb_table")["name"] = "StateLocks"
+
+
+def _open_ssh(doc: dict) -> None:
+    doc["resource"]["aws_security_group_rule"] = {"planted": {
+        "type": "ingress", "from_port": 22, "to_port": 22, "protocol": "tcp",
+        "cidr_blocks": ["0.0.0.0/0"], "security_group_id": "sg-123"}}
+
+
+def _unprotect(doc: dict) -> None:
+    del _first(doc["resource"], "aws_kms_key")["lifecycle"]
+
+
+# family (the make target's pack) -> (rule that must fire, how to plant it in bootstrap)
+PLANTED = {
+    "tags": ("TAG001", _untag),
+    "encryption": ("ENC001", _aes256),
+    "naming": ("NAM001", _rename),
+    "security": ("SEC001", _open_ssh),
+    "protection": ("PRO001", _unprotect),
+}
+
+
+@pytest.mark.parametrize("pack", sorted(PLANTED))
+def test_each_family_fails_on_a_planted_violation(synth_out, tmp_path, pack):
+    rule, plant = PLANTED[pack]
+    out = tmp_path / "out"
+    shutil.copytree(synth_out, out)
+    stack_file = out / "stacks" / "bootstrap" / "cdk.tf.json"
+    doc = json.loads(stack_file.read_text())
+    plant(doc)
+    stack_file.write_text(json.dumps(doc, indent=2))
+    cli = subprocess.run([sys.executable, "-m", "policies", str(out), "--pack", pack],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert f"{rule} bootstrap/" in cli.stdout
+    clean = subprocess.run([sys.executable, "-m", "policies", str(synth_out), "--pack", pack],
+                           cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
