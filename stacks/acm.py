@@ -47,6 +47,13 @@ class AcmStack(GovernedStack):
             ttl=60,
             allow_overwrite=True,
         )
+        # cdktf renders the iterator as `tolist(<set>)`, which Terraform cannot
+        # key until apply ("Invalid for_each argument"); iterating the set itself
+        # (Terraform's documented form) keys by domain name at plan time.
+        certificate = f"aws_acm_certificate.{self.certificate.friendly_unique_id}"
+        self.validation_records.add_override(
+            "for_each",
+            f"${{{{ for dvo in {certificate}.domain_validation_options : dvo.domain_name => dvo }}}}")
         fqdns = TerraformIterator.from_resources(self.validation_records).pluck_property("fqdn")
         self.validation = AcmCertificateValidation(
             self, "validation",

@@ -7,6 +7,7 @@ of cdktf.out/; the moto server lives only as long as the run.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -14,12 +15,21 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from stacks.registry import STACK_NAMES
-from tools.local_aws import FAKE_CREDENTIALS, MOTO_PATCHES, MOTO_RUNTIME_CONFIG, MOTO_SETTINGS, LocalAws
+from stacks.registry import STACK_NAMES, spec_of
+from tools.local_aws import (
+    FAKE_CREDENTIALS,
+    MOTO_PATCHES,
+    MOTO_RUNTIME_CONFIG,
+    MOTO_SETTINGS,
+    LocalAws,
+)
 from tools.local_overrides import (
     BACKEND_OVERRIDE,
     PROVIDER_OVERRIDE,
@@ -42,13 +52,12 @@ from tools.terraform_cli import cli_config_env
 REPO = Path(__file__).resolve().parent.parent
 BOOTSTRAP = STACK_NAMES[0]
 PROTECTED_MESSAGE = "Instance cannot be destroyed"
+REPLAN_WORKERS = 3
 COMMAND_TIMEOUT = 1200
 """Seconds one terraform command may take before the run fails (nothing local is that slow)."""
 
 
-FLAGS = {
-    command: ("-no-color", "-input=false") for command in ("init", "plan", "apply", "destroy")
-} | {"show": ("-no-color",)}
+FLAGS = dict.fromkeys(("init", "plan", "apply", "destroy"), ("-no-color", "-input=false")) | {"show": ("-no-color",)}
 
 
 class StepFailed(Exception):
@@ -103,22 +112,25 @@ class Terraform:
         self.logs = root / "logs"
         self.logs.mkdir(exist_ok=True)
         self.count = 0
+        self.lock = threading.Lock()
 
     def stack_dir(self, stack: str) -> Path:
         return self.root / "out" / "stacks" / stack
 
     def run(self, stack: str, *args: str, allowed: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
         command = ["terraform", *args, *FLAGS.get(args[0], ())]
-        self.count += 1
-        log = self.logs / f"{self.count:03d}-{stack}-{args[0]}.log"
+        with self.lock:
+            self.count += 1
+            log = self.logs / f"{self.count:03d}-{stack}-{args[0]}.log"
         began = time.monotonic()
         result = subprocess.run(command, cwd=self.stack_dir(stack), env=self.env, text=True,
                                 capture_output=True, timeout=COMMAND_TIMEOUT)
         log.write_text(f"$ {' '.join(command)}  # {time.monotonic() - began:.1f} s, "
                        f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
         if result.returncode not in allowed:
+            # Terraform writes its errors to stderr; the end of stdout shows where it stopped.
             raise StepFailed(stack, " ".join(["terraform", *args]),
-                             _tail(result.stderr + "\n" + result.stdout))
+                             result.stderr.strip() + "\n" + _tail(result.stdout, 25))
         return result
 
     def managed_resources(self, stack: str) -> list[str]:
@@ -126,7 +138,7 @@ class Terraform:
         return [line for line in lines if line and not line.startswith("data.")]
 
     def state_json(self, stack: str) -> dict:
-        return json.loads(self.run(stack, "show", "-json").stdout or "{}")
+        return json.loads(self.run(stack, "state", "pull").stdout or "{}")
 
 
 def _tail(text: str, lines: int = 120) -> str:
@@ -204,10 +216,34 @@ def deploy(source: Path, root: Path, names: list[str]) -> Report:
     return report
 
 
+def _waves(names: list[str]) -> list[list[str]]:
+    """Consecutive stacks of a parallel phase form one wave (applied at once, as Atlantis
+    may); every other stack is a wave of its own."""
+    waves: list[list[str]] = []
+    for name in names:
+        phase = spec_of(name).phase
+        if waves and phase.parallel and spec_of(waves[-1][0]).phase == phase:
+            waves[-1].append(name)
+        else:
+            waves.append([name])
+    return waves
+
+
+def _run_waves(waves: list[list[str]], action: Callable[[str], None]) -> None:
+    for wave in waves:
+        if len(wave) == 1:
+            action(wave[0])
+            continue
+        with ThreadPoolExecutor(max_workers=len(wave)) as pool:
+            for future in [pool.submit(action, name) for name in wave]:
+                future.result()
+
+
 def _apply_all(tf: Terraform, aws: LocalAws, stacks: dict[str, dict], names: list[str],
                report: Report) -> None:
-    total = len(names)
-    for index, name in enumerate(names, 1):
+    done = itertools.count(1)
+
+    def apply(name: str) -> None:
         stack_dir = tf.stack_dir(name)
         if name == BOOTSTRAP:
             # The state bucket does not exist yet: first apply with a local state.
@@ -229,14 +265,19 @@ def _apply_all(tf: Terraform, aws: LocalAws, stacks: dict[str, dict], names: lis
             (stack_dir / "terraform.tfstate.backup").unlink(missing_ok=True)
         result.resources = len(tf.managed_resources(name))
         moved = ", state migrated to S3 on moto" if name == BOOTSTRAP else ""
-        say(f"apply    [{index}/{total}] {name}: {result.resources} resources in "
+        say(f"apply    [{next(done)}/{len(names)}] {name}: {result.resources} resources in "
             f"{result.apply_seconds:.1f} s{moved}")
+
+    _run_waves(_waves(names), apply)
 
 
 def _replan_all(tf: Terraform, names: list[str], report: Report) -> None:
     drift = []
-    for index, name in enumerate(names, 1):
-        plan = tf.run(name, "plan", "-detailed-exitcode", allowed=(0, 2))
+    # Plans only read: a few at once (Terraform waits on moto more than on the CPU).
+    with ThreadPoolExecutor(max_workers=REPLAN_WORKERS) as pool:
+        plans = list(pool.map(
+            lambda name: tf.run(name, "plan", "-detailed-exitcode", allowed=(0, 2)), names))
+    for index, (name, plan) in enumerate(zip(names, plans, strict=True), 1):
         result = report.result(name)
         result.replan = "no changes" if plan.returncode == 0 else "CHANGES"
         say(f"re-plan  [{index}/{len(names)}] {name}: {result.replan}")
@@ -262,14 +303,17 @@ def _check_protection(tf: Terraform, report: Report) -> None:
 def _destroy_all(tf: Terraform, aws: LocalAws, stacks: dict[str, dict], names: list[str],
                  report: Report) -> None:
     forget = {q.address for q in report.quirks if q.quirk.forget_before_destroy}
-    for index, name in enumerate(reversed(names), 1):
+    done = itertools.count(1)
+
+    def destroy(name: str) -> None:
         stack_dir = tf.stack_dir(name)
         if name == BOOTSTRAP:
             # Its bucket holds its own state: bring the state home before deleting the bucket.
             write_json(stack_dir / BACKEND_OVERRIDE, local_backend_override())
             tf.run(name, "init", "-migrate-state", "-force-copy")
         override, needs_apply = teardown_override(stacks[name])
-        write_json(stack_dir / TEARDOWN_OVERRIDE, override)
+        if override["resource"]:
+            write_json(stack_dir / TEARDOWN_OVERRIDE, override)
         if needs_apply:
             tf.run(name, "apply", "-auto-approve")
         managed = tf.managed_resources(name)
@@ -281,18 +325,20 @@ def _destroy_all(tf: Terraform, aws: LocalAws, stacks: dict[str, dict], names: l
         result = report.result(name)
         result.destroyed = not tf.managed_resources(name)
         note = f" (emptied {', '.join(emptied)})" if emptied else ""
-        say(f"destroy  [{index}/{len(names)}] {name}: "
+        say(f"destroy  [{next(done)}/{len(names)}] {name}: "
             f"{'destroyed' if result.destroyed else 'RESOURCES LEFT'}{note}")
         if not result.destroyed:
             raise StepFailed(name, "terraform destroy", "resources left in the state")
+
+    _run_waves([list(reversed(wave)) for wave in reversed(_waves(names))], destroy)
 
 
 def _empty_buckets(aws: LocalAws, region: str, state: dict) -> list[str]:
     """Delete every object version and delete marker of the stack's buckets (AWS refuses
     to delete a non-empty bucket and our buckets never set force_destroy)."""
-    resources = state.get("values", {}).get("root_module", {}).get("resources", [])
-    buckets = [r["values"]["bucket"] for r in resources
-               if r["mode"] == "managed" and r["type"] == "aws_s3_bucket"]
+    buckets = [instance["attributes"]["bucket"] for r in state.get("resources", [])
+               if r["mode"] == "managed" and r["type"] == "aws_s3_bucket"
+               for instance in r["instances"]]
     s3 = aws.client("s3", region)
     emptied = []
     for bucket in buckets:

@@ -36,13 +36,24 @@ MOTO_RUNTIME_CONFIG = {"lambda": {"use_docker": False}, "batch": {"use_docker": 
 
 MOTO_PATCHES = (
     "kms ReplicateKey: moto shallow-copies the primary key, so the replica and the primary "
-    "share one multi-Region configuration and DescribeKey on the replica turns the primary "
-    "into a REPLICA; the patch gives the replica its own copy, as AWS keeps them apart.",
+    "share one multi-Region configuration (and aliases: the replica's own alias then "
+    "'already exists') and DescribeKey on the replica turns the primary "
+    "into a REPLICA; the patch gives the replica its own copy, as AWS keeps them apart. "
+    "moto also ignores ReplicateKey's Description, Policy and Tags (the provider then waits "
+    "minutes for tags that never come); the patch applies them to the replica.",
     "policy conditions: moto evaluates a Condition on a key the request does not carry as "
     "met, so the state bucket's 'Deny unless aws:SecureTransport' statement denied every "
     "object request; moto passes no request context at all, and IAM treats a condition on "
     "a missing key as not met, so the patch makes conditional statements not apply "
     "(as for TLS requests on AWS).",
+    "secretsmanager RotateSecret on a secret without a value yet (ours: the tokens are "
+    "stored out of band): moto crashes (UnboundLocalError in rotate_secret); the patch "
+    "records the rotation configuration without invoking the function (moto without "
+    "Docker would not run it anyway).",
+    "efs PutBackupPolicy: not implemented in moto 5.2.5 (the route exists); the patch stores "
+    "the status, and DescribeBackupPolicy reports it, DISABLED included.",
+    "efs DeleteFileSystemPolicy: not implemented in moto 5.2.5 (destroy of "
+    "aws_efs_file_system_policy fails); the patch clears the stored policy.",
 )
 """Patches applied inside the moto server process, with the reason for each."""
 
@@ -51,12 +62,15 @@ def _patch_kms_replicate_key() -> None:
     from copy import copy, deepcopy
 
     from moto.kms.models import KmsBackend, kms_backends
+    from moto.kms.responses import KmsResponse
 
     def replicate_key(self, key_id: str, replica_region: str):
         primary = self.keys[key_id]
         replica = copy(primary)
         replica.region = replica_region
         replica.arn = primary.arn.replace(self.region_name, replica_region)
+        # Aliases, grants and rotations belong to one Region's key, not to the pair.
+        replica.aliases, replica.grants, replica.rotations = {}, {}, []
         if primary.multi_region:
             config = primary.multi_region_configuration
             if not any(r["Region"] == replica_region for r in config["ReplicaKeys"]):
@@ -67,6 +81,24 @@ def _patch_kms_replicate_key() -> None:
         return replica
 
     KmsBackend.replicate_key = replicate_key
+    original_response = KmsResponse.replicate_key
+
+    def replicate_key_response(self) -> str:
+        body = json.loads(original_response(self))
+        replica_id = body["ReplicaKeyMetadata"]["KeyId"]
+        backend = kms_backends[self.current_account][self._get_param("ReplicaRegion")]
+        replica = backend.keys[replica_id]
+        if self._get_param("Description") is not None:
+            replica.description = self._get_param("Description")
+        if self._get_param("Policy"):
+            replica.policy = self._get_param("Policy")
+        tags = self._get_param("Tags") or []
+        if tags:
+            backend.tag_resource(replica_id, {t["TagKey"]: t.get("TagValue") for t in tags})
+        body["ReplicaKeyMetadata"] = replica.to_dict()["KeyMetadata"]
+        return json.dumps(body)
+
+    KmsResponse.replicate_key = replicate_key_response
 
 
 def _patch_policy_conditions() -> None:
@@ -85,9 +117,65 @@ def _patch_policy_conditions() -> None:
     IAMPolicyStatement.is_action_permitted = is_action_permitted
 
 
+def _patch_rotation_without_value() -> None:
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    original = SecretsManagerBackend.rotate_secret
+
+    def rotate_secret(self, secret_id, client_request_token=None, rotation_lambda_arn=None,
+                      rotation_rules=None, rotate_immediately=True):
+        secret = self.secrets[secret_id] if self._is_valid_identifier(secret_id) else None
+        if secret is None or getattr(secret, "versions", True) or not rotation_lambda_arn:
+            return original(self, secret_id, client_request_token, rotation_lambda_arn,
+                            rotation_rules, rotate_immediately)
+        from moto.awslambda.utils import get_backend
+
+        get_backend(self.account_id, self.region_name).get_function(rotation_lambda_arn)
+        result = original(self, secret_id, client_request_token, None, rotation_rules,
+                          rotate_immediately)
+        secret.rotation_lambda_arn = rotation_lambda_arn
+        return result
+
+    SecretsManagerBackend.rotate_secret = rotate_secret
+
+
+def _patch_efs_backup_policy() -> None:
+    from moto.efs.models import EFSBackend
+    from moto.efs.responses import EFSResponse
+
+    def put_backup_policy(self):
+        file_system = self.efs_backend.file_systems_by_id[self._get_param("FileSystemId")]
+        status = "ENABLED" if self._get_param("BackupPolicy")["Status"] in (
+            "ENABLED", "ENABLING") else "DISABLED"
+        file_system._backup = status == "ENABLED"
+        file_system.backup_status = status
+        return json.dumps({"BackupPolicy": {"Status": status}}), {
+            "Content-Type": "application/json"}
+
+    original = EFSBackend.describe_backup_policy
+
+    def describe_backup_policy(self, file_system_id):
+        status = getattr(self.file_systems_by_id.get(file_system_id), "backup_status", None)
+        if status is not None:
+            return {"Status": status}
+        return original(self, file_system_id)
+
+    EFSResponse.put_backup_policy = put_backup_policy
+
+    def delete_file_system_policy(self):
+        file_system = self.efs_backend.file_systems_by_id[self._get_param("FileSystemId")]
+        file_system.file_system_policy = None
+        return json.dumps({}), {"Content-Type": "application/json"}
+
+    EFSResponse.delete_file_system_policy = delete_file_system_policy
+    EFSBackend.describe_backup_policy = describe_backup_policy
+
+
 def apply_patches() -> None:
+    _patch_efs_backup_policy()
     _patch_kms_replicate_key()
     _patch_policy_conditions()
+    _patch_rotation_without_value()
 
 
 def free_port() -> int:

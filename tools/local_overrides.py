@@ -160,8 +160,10 @@ QUIRKS: tuple[Quirk, ...] = (
           "it is removed from the state before destroy",
           forget_before_destroy=True),
     Quirk("aws_ecs_service",
-          "moto does not store enable_execute_command and availability_zone_rebalancing",
-          ignore_changes=("enable_execute_command", "availability_zone_rebalancing")),
+          "moto does not store enable_execute_command, availability_zone_rebalancing, "
+          "enable_ecs_managed_tags and health_check_grace_period_seconds",
+          ignore_changes=("enable_execute_command", "availability_zone_rebalancing",
+                          "enable_ecs_managed_tags", "health_check_grace_period_seconds")),
     Quirk("aws_db_parameter_group",
           "moto does not store a DB parameter group's parameters",
           ignore_changes=("parameter",)),
