@@ -17,6 +17,9 @@ from stacks.contracts import ContractGraph
 from stacks.registry import StackSpec
 
 TERRAFORM_VERSION = ">= 1.11.0, < 2.0.0"
+GLOBAL_REGION = "us-east-1"
+"""Home of AWS's global services: Route 53 query logs and health-check metrics
+(so their alarms), and the EventBridge events of IAM and console sign-in."""
 
 
 @dataclass(frozen=True, kw_only=True)

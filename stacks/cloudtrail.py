@@ -41,12 +41,8 @@ from constructs_lib.iam_role_policy import (
 from constructs_lib.refs import KeyRef
 from constructs_lib.s3_bucket import S3Bucket, S3BucketProps
 from constructs_lib.sns import SnsTopic, SnsTopicProps
-from stacks.base import BuildContext, GovernedStack
+from stacks.base import GLOBAL_REGION, BuildContext, GovernedStack
 from stacks.registry import StackSpec
-
-GLOBAL_SERVICES_REGION = "us-east-1"
-"""IAM, console sign-in and other global services deliver their CloudTrail
-events to EventBridge in this Region only."""
 
 ATHENA_RESULTS_EXPIRATION_DAYS = 30
 """Query results are re-creatable; the trail logs themselves stay."""
@@ -375,7 +371,7 @@ class CloudtrailStack(GovernedStack):
         home_bus = (f"arn:{self.partition}:events:{self.settings.region}:{self.account_id}"
                     ":event-bus/default")
         forwarder = self._forward_role(home_bus)
-        global_provider = self.provider_in(GLOBAL_SERVICES_REGION)
+        global_provider = self.provider_in(GLOBAL_REGION)
         self.security_rules: dict[str, CloudwatchEventRule] = {}
         for spec in SECURITY_EVENT_RULES:
             pattern = json.dumps(spec.pattern, sort_keys=True)
@@ -411,7 +407,7 @@ class CloudtrailStack(GovernedStack):
         return IamRolePolicy(self, "security-events-forward-role", IamRolePolicyProps(
             name=self.resource_name("security-events-forward"),
             tags=self.tags,
-            description=(f"Lets EventBridge in {GLOBAL_SERVICES_REGION} forward security "
+            description=(f"Lets EventBridge in {GLOBAL_REGION} forward security "
                          f"events to the default bus in {self.settings.region}"),
             service_principals=("events.amazonaws.com",),
             trust_conditions=(Condition(test="StringEquals", variable="aws:SourceAccount",

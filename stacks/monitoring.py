@@ -30,13 +30,11 @@ from constructs_lib.iam_role_policy import (
 )
 from constructs_lib.refs import KeyRef
 from constructs_lib.sns import SnsTopic, SnsTopicProps
-from stacks.base import BuildContext, GovernedStack
+from stacks.base import GLOBAL_REGION, BuildContext, GovernedStack
 from stacks.registry import STACKS, StackSpec
 
 SEVERITIES = ("critical", "warning", "info")
 """One topic per severity; alarms end their names with one of them."""
-ROUTE53_ALARM_REGION = "us-east-1"
-"""Route 53 health-check metrics (and so their alarms) exist only here."""
 GRAFANA_VERSION = "10.4"
 """Pinned so that plans do not drift when AWS changes the default."""
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
@@ -316,7 +314,7 @@ class MonitoringStack(GovernedStack):
         """Route 53 health-check alarms live in us-east-1 and their state changes
         reach only that Region's default bus: forward them to this Region's
         default bus, where the routing rules above match them."""
-        global_provider = self.provider_in(ROUTE53_ALARM_REGION)
+        global_provider = self.provider_in(GLOBAL_REGION)
         if global_provider is self.provider:
             return
         home_bus = (f"arn:{self.partition}:events:{self.settings.region}:{self.account_id}"
@@ -325,7 +323,7 @@ class MonitoringStack(GovernedStack):
         role = IamRolePolicy(self, "alarms-forward-role", IamRolePolicyProps(
             name=name,
             tags=self.tags,
-            description=(f"Lets EventBridge in {ROUTE53_ALARM_REGION} forward alarm state "
+            description=(f"Lets EventBridge in {GLOBAL_REGION} forward alarm state "
                          f"changes to the default bus in {self.settings.region}"),
             service_principals=("events.amazonaws.com",),
             trust_conditions=(Condition(test="StringEquals", variable="aws:SourceAccount",
@@ -345,7 +343,7 @@ class MonitoringStack(GovernedStack):
             self, "forward-alarms",
             provider=global_provider,
             name=name,
-            description=f"Alarms of earlier stacks in {ROUTE53_ALARM_REGION} -> "
+            description=f"Alarms of earlier stacks in {GLOBAL_REGION} -> "
                         f"default bus in {self.settings.region}",
             event_pattern=json.dumps(pattern, sort_keys=True),
             tags=self.tags.resource_tags(name),

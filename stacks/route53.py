@@ -17,16 +17,11 @@ from constructs import Construct
 
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
 from constructs_lib.formats import KMS_DELETION_WINDOW_DAYS
+from constructs_lib.kms_key import USE_ACTIONS
 from constructs_lib.policy_document import Condition, PolicyStatement, Principal, policy_document
 from constructs_lib.refs import KeyRef
-from stacks.base import BuildContext, GovernedStack
+from stacks.base import GLOBAL_REGION, BuildContext, GovernedStack
 from stacks.registry import StackSpec
-
-# Route 53 delivers query logs only to log groups in us-east-1, and health
-# check metrics exist only there, so their alarms live there too.
-ROUTE53_HOME = "us-east-1"
-KEY_USE = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*",
-           "kms:ReEncrypt*")
 
 
 class Route53Stack(GovernedStack):
@@ -36,7 +31,7 @@ class Route53Stack(GovernedStack):
     def __init__(self, scope: Construct, spec: StackSpec, context: BuildContext):
         super().__init__(scope, spec, context)
         domain = self.settings.domain
-        self.home = self.provider_in(ROUTE53_HOME)
+        self.home = self.provider_in(GLOBAL_REGION)
         self.account_id = DataAwsCallerIdentity(self, "account").account_id
         self.partition = DataAwsPartition(self, "partition").partition
 
@@ -61,7 +56,7 @@ class Route53Stack(GovernedStack):
 
     def _query_logging(self, domain: str) -> None:
         log_group_name = f"/aws/route53/{domain}"
-        log_group_arn = self._arn("logs", ROUTE53_HOME, f"log-group:{log_group_name}")
+        log_group_arn = self._arn("logs", GLOBAL_REGION, f"log-group:{log_group_name}")
         account_root = f"arn:{self.partition}:iam::{self.account_id}:root"
         root = (Principal(type="AWS", identifiers=(account_root,)),)
 
@@ -74,8 +69,8 @@ class Route53Stack(GovernedStack):
             PolicyStatement(
                 sid="QueryLogGroupUse",
                 principals=(Principal(type="Service",
-                                      identifiers=(f"logs.{ROUTE53_HOME}.amazonaws.com",)),),
-                actions=KEY_USE, resources=("*",),
+                                      identifiers=(f"logs.{GLOBAL_REGION}.amazonaws.com",)),),
+                actions=USE_ACTIONS, resources=("*",),
                 conditions=(Condition(test="ArnEquals",
                                       variable="kms:EncryptionContext:aws:logs:arn",
                                       values=(log_group_arn,)),),
@@ -88,7 +83,7 @@ class Route53Stack(GovernedStack):
             description=f"Replica of the logs key for the Route 53 query logs of {domain}",
             deletion_window_in_days=KMS_DELETION_WINDOW_DAYS,
             policy=key_policy.json,
-            tags=self.tags.resource_tags(self.resource_name("logs", ROUTE53_HOME)),
+            tags=self.tags.resource_tags(self.resource_name("logs", GLOBAL_REGION)),
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
         KmsAlias(self, "query-log-key-alias", provider=self.home,
