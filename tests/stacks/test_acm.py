@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.stacks.synth_json import one
+
 
 @pytest.fixture(scope="module")
 def acm(stack_json):
     return stack_json("acm")
-
-
-def one(stack, kind):
-    (body,) = stack["resource"][kind].values()
-    return body
 
 
 def test_certificate(acm):

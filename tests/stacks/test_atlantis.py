@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from tests.stacks.synth_json import one, ssm
+
 
 @pytest.fixture(scope="module")
 def atlantis(stack_json):
@@ -19,20 +21,11 @@ def containers(atlantis):
     return {c["name"]: c for c in json.loads(task["container_definitions"])}
 
 
-def one(stack, kind):
-    (body,) = stack["resource"][kind].values()
-    return body
-
-
 def address(stack, kind, **attributes):
     """`<kind>.<name>` of the one resource of `kind` with these attribute values."""
     (name,) = [n for n, r in stack["resource"][kind].items()
                if all(r.get(k) == v for k, v in attributes.items())]
     return f"{kind}.{name}"
-
-
-def ssm(name):
-    return f"${{data.aws_ssm_parameter.{name}.insecure_value}}"
 
 
 def document(stack, reference):

@@ -6,23 +6,12 @@ from __future__ import annotations
 import pytest
 
 from stacks.registry import STACK_NAMES
+from tests.stacks.synth_json import at_path, one
 
 
 @pytest.fixture(scope="module")
 def boot(stack_json):
     return stack_json("bootstrap")
-
-
-def at_path(stack, section, kind, path):
-    for body in stack[section][kind].values():
-        if body["//"]["metadata"]["path"] == path:
-            return body
-    raise KeyError(path)
-
-
-def one(stack, kind):
-    (body,) = stack["resource"][kind].values()
-    return body
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)

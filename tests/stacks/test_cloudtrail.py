@@ -8,6 +8,7 @@ import json
 import pytest
 
 from stacks.registry import spec_of
+from tests.stacks.synth_json import by_name, one, policy, resources
 
 CLOUDTRAIL_KEY = "${data.aws_ssm_parameter.from-kms-cloudtrail-key-arn.insecure_value}"
 LOGS_KEY = "${data.aws_ssm_parameter.from-kms-logs-key-arn.insecure_value}"
@@ -23,28 +24,9 @@ def cloudtrail(stack_json):
     return stack_json("cloudtrail")
 
 
-def resources(stack, kind) -> dict[str, dict]:
-    return stack["resource"][kind]
-
-
-def one(stack, kind) -> dict:
-    (body,) = resources(stack, kind).values()
-    return body
-
-
-def by_name(stack, kind, attribute="name") -> dict[str, dict]:
-    return {body[attribute]: body for body in resources(stack, kind).values()}
-
-
 def address(stack, kind, attribute, value) -> str:
     (key,) = [k for k, b in resources(stack, kind).items() if b[attribute] == value]
     return f"{kind}.{key}"
-
-
-def policy(stack, reference: str) -> dict:
-    """The aws_iam_policy_document data source a `${data....json}` reference names."""
-    name = reference.removeprefix("${data.aws_iam_policy_document.").removesuffix(".json}")
-    return stack["data"]["aws_iam_policy_document"][name]
 
 
 def test_multi_region_trail(cloudtrail):

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from tests.stacks.synth_json import at_path
+
 PURPOSES = ("s3", "rds", "secrets", "logs", "sns", "ecr", "efs", "cloudtrail", "monitoring")
 VIA_SERVICE = {
     "s3": ["s3.ap-northeast-2.amazonaws.com"],
@@ -22,14 +24,6 @@ VIA_SERVICE = {
 @pytest.fixture(scope="module")
 def kms(stack_json):
     return stack_json("kms")
-
-
-def at_path(stack, section, kind, path):
-    """The block whose construct path is `path` (logical ids carry hash suffixes)."""
-    for body in stack[section][kind].values():
-        if body["//"]["metadata"]["path"] == path:
-            return body
-    raise KeyError(path)
 
 
 def key(kms, purpose):

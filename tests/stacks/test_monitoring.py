@@ -8,6 +8,7 @@ import json
 import pytest
 
 from stacks.registry import spec_of
+from tests.stacks.synth_json import by_name, one, policy, resources
 
 MONITORING_KEY = "${data.aws_ssm_parameter.from-kms-monitoring-key-arn.insecure_value}"
 LOGS_KEY = "${data.aws_ssm_parameter.from-kms-logs-key-arn.insecure_value}"
@@ -23,27 +24,9 @@ def monitoring(stack_json):
     return stack_json("monitoring")
 
 
-def resources(stack, kind) -> dict[str, dict]:
-    return stack["resource"][kind]
-
-
-def one(stack, kind) -> dict:
-    (body,) = resources(stack, kind).values()
-    return body
-
-
-def by_name(stack, kind, attribute="name") -> dict[str, dict]:
-    return {body[attribute]: body for body in resources(stack, kind).values()}
-
-
 def ref(stack, kind, attribute, value, output="arn") -> str:
     (key,) = [k for k, b in resources(stack, kind).items() if b[attribute] == value]
     return f"${{{kind}.{key}.{output}}}"
-
-
-def policy(stack, reference: str) -> dict:
-    name = reference.removeprefix("${data.aws_iam_policy_document.").removesuffix(".json}")
-    return stack["data"]["aws_iam_policy_document"][name]
 
 
 def test_prometheus_workspace_encrypted_and_logging(monitoring):

@@ -9,6 +9,8 @@ import json
 
 import pytest
 
+from tests.stacks.synth_json import one
+
 PUBLIC = {"10.0.0.0/20": "ap-northeast-2a", "10.0.16.0/20": "ap-northeast-2c"}
 PRIVATE = {"10.0.32.0/19": "ap-northeast-2a", "10.0.64.0/19": "ap-northeast-2c"}
 
@@ -20,11 +22,6 @@ def net(stack_json):
 
 def resources(stack, kind):
     return stack["resource"].get(kind, {})
-
-
-def one(stack, kind):
-    (body,) = resources(stack, kind).values()
-    return body
 
 
 def ref(kind, logical_id, attribute="id"):

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.stacks.synth_json import one, ssm
+
 
 @pytest.fixture(scope="module")
 def rds(stack_json):
     return stack_json("rds")
-
-
-def one(stack, kind):
-    (body,) = stack["resource"][kind].values()
-    return body
-
-
-def ssm(name):
-    return f"${{data.aws_ssm_parameter.{name}.insecure_value}}"
 
 
 def test_instance_is_hardened(rds):

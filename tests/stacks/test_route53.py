@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.stacks.synth_json import at_path, one
+
 US_EAST_1 = "aws.us_east_1"
 
 
@@ -13,16 +15,8 @@ def dns(stack_json):
     return stack_json("route53")
 
 
-def one(stack, kind):
-    (body,) = stack["resource"][kind].values()
-    return body
-
-
 def document(stack, path):
-    for body in stack["data"]["aws_iam_policy_document"].values():
-        if body["//"]["metadata"]["path"] == path:
-            return body
-    raise KeyError(path)
+    return at_path(stack, "data", "aws_iam_policy_document", path)
 
 
 def test_us_east_1_provider_with_the_required_tags(dns):

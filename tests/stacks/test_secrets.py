@@ -9,25 +9,13 @@ import json
 
 import pytest
 
+from tests.stacks.synth_json import by_name, one, ssm
 from tools.lambda_package import LAMBDA_SOURCE_ROOT, SECRET_ROTATION_HANDLER, build_zip
 
 
 @pytest.fixture(scope="module")
 def secrets(stack_json):
     return stack_json("secrets")
-
-
-def one(stack, kind):
-    (body,) = stack["resource"][kind].values()
-    return body
-
-
-def by_name(stack, kind, attribute="name"):
-    return {r[attribute]: r for r in stack["resource"][kind].values()}
-
-
-def ssm(name):
-    return f"${{data.aws_ssm_parameter.{name}.insecure_value}}"
 
 
 def document(stack, reference):
