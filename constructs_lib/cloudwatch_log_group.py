@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import (
     CloudwatchLogGroup as CloudwatchLogGroupResource,
 )
@@ -40,6 +41,9 @@ class CloudwatchLogGroupProps:
     short_retention_reason: str | None = None
     """Needed when `retention_in_days` is below 365; recorded as waiver
     CKV_AWS_338. Left out: retention must be at least 365 days."""
+    provider: TerraformProvider | None = None
+    """The AWS provider (region) the group lives in, e.g. us-east-1 for Route 53
+    query logs. Left out: the stack's default provider."""
 
 
 class CloudwatchLogGroup(Construct):
@@ -57,6 +61,7 @@ class CloudwatchLogGroup(Construct):
             kms_key_id=props.kms_key.arn,
             retention_in_days=props.retention_in_days,
             tags=props.tags.resource_tags(_tag_name(props.name)),
+            provider=props.provider,
         )
         if props.retention_in_days < MIN_AUDIT_RETENTION_DAYS:
             waivers.record(self.log_group, "CKV_AWS_338", props.short_retention_reason,

@@ -95,9 +95,8 @@ class Route53Stack(GovernedStack):
             tags=self.tags,
             kms_key=KeyRef(arn=self.query_log_key.arn),
             retention_in_days=self.settings.log_retention_days,
+            provider=self.home,
         ))
-        # The construct has no provider prop; the group must live in us-east-1.
-        self.query_log_group.log_group.provider = self.home
 
         # Route 53 writes as a service, so the log group needs a resource policy.
         # Log stream ARNs are the group ARN plus `:*` (the provider strips it from `arn`).

@@ -58,6 +58,7 @@ def synthesize(args: argparse.Namespace) -> int:
     settings = load_environment(args.env)
     fast_synth.enable()
     from stacks.app import build_app
+    from tools.generated import generated_files
 
     target = Path(args.outdir).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +66,7 @@ def synthesize(args: argparse.Namespace) -> int:
         app, graph = build_app(settings, str(target), bootstrap_backend=args.bootstrap_backend)
         app.synth()
         if args.generated_to:
-            for path, content in _generate(graph, target).items():
+            for path, content in generated_files(graph, target).items():
                 copy = Path(args.generated_to) / path.relative_to(REPO)
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 copy.write_text(content)
@@ -79,16 +80,16 @@ def synthesize(args: argparse.Namespace) -> int:
             print("synth failed: governance findings above; cdktf.out was not changed.",
                   file=sys.stderr)
             return 1
-        generated = _generate(graph, staged)
+        generated = generated_files(graph, staged)
         _replace_dir(staged, target, Path(tmp) / "old")
         for path, content in generated.items():
             _replace_file(path, content)
-    print(f"synthesized {len(graph_stacks(target))} stacks into {args.outdir}; "
+    print(f"synthesized {len(_stack_names(target))} stacks into {args.outdir}; "
           "governance rules passed")
     return 0
 
 
-def graph_stacks(outdir: Path) -> list[str]:
+def _stack_names(outdir: Path) -> list[str]:
     stacks = outdir / "stacks"
     return sorted(p.name for p in stacks.iterdir()) if stacks.is_dir() else []
 
@@ -101,13 +102,6 @@ def _check(outdir: Path) -> int:
         print(report.render(), file=sys.stderr)
         return 1
     return 0
-
-
-def _generate(graph, outdir: Path) -> dict[Path, str]:
-    """Generated files (path -> new content) derived from the stack graph."""
-    from tools.generated import generated_files
-
-    return generated_files(graph, outdir)
 
 
 def _replace_dir(staged: Path, target: Path, old: Path) -> None:
