@@ -4,6 +4,7 @@ its own S3 state, SSM contracts with the stacks before it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from cdktf import Fn, LocalBackend, S3Backend, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
@@ -11,8 +12,10 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
+from constructs_lib.errors import ConfigError
 from constructs_lib.tags import RequiredTags
 from environments.settings import Settings
+from stacks.address_changes import AddressChange, declaration_problems, terraform_blocks
 from stacks.contracts import ContractGraph
 from stacks.registry import StackSpec
 
@@ -40,6 +43,11 @@ class GovernedStack(TerraformStack):
     `publish()`.
     """
 
+    address_changes: ClassVar[tuple[AddressChange, ...]] = ()
+    """Moves, replacements and removals of resource addresses (see
+    stacks/address_changes.py); the address ledger refuses a synth that changes
+    an address without one."""
+
     def __init__(self, scope: Construct, spec: StackSpec, context: BuildContext):
         super().__init__(scope, spec.name)
         self.spec = spec
@@ -65,6 +73,16 @@ class GovernedStack(TerraformStack):
                 kms_key_id=state.kms_alias,
                 dynamodb_table=state.lock_table,
             )
+        self._declare_address_changes()
+
+    def _declare_address_changes(self) -> None:
+        changes = type(self).address_changes
+        where = f"{self.spec.name} ({type(self).__name__}.address_changes)"
+        found = declaration_problems(where, changes)
+        if found:
+            raise ConfigError(found)
+        for block, entries in terraform_blocks(changes).items():
+            self.add_override(block, entries)
 
     @property
     def name(self) -> str:

@@ -10,6 +10,7 @@ import argparse
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -76,10 +77,23 @@ class StackResult:
 
 
 @dataclass
+class VariantPlan:
+    """A stack of a second synth planned against the state the first one applied."""
+
+    stack: str
+    moved: list[list[str]]
+    """[from, to] for every "has moved to" line of the plan."""
+    add: int
+    change: int
+    destroy: int
+
+
+@dataclass
 class Report:
     stacks: list[StackResult]
     exclusions: list[Exclusion] = field(default_factory=list)
     quirks: list[AppliedQuirk] = field(default_factory=list)
+    variant_plans: list[VariantPlan] = field(default_factory=list)
     protection_check: str = "not run"
     failure: str | None = None
     seconds: float = 0.0
@@ -94,6 +108,7 @@ class Report:
             "quirks": [{"stack": q.stack, "address": q.address, "reason": q.quirk.reason}
                        for q in self.quirks],
             "moto_patches": list(MOTO_PATCHES),
+            "variant_plans": [asdict(v) for v in self.variant_plans],
             "protection_check": self.protection_check,
             "failure": self.failure,
             "seconds": round(self.seconds, 1),
@@ -110,7 +125,7 @@ class Terraform:
     def __init__(self, root: Path, env: dict[str, str]):
         self.root, self.env = root, env
         self.logs = root / "logs"
-        self.logs.mkdir(exist_ok=True)
+        self.logs.mkdir(parents=True, exist_ok=True)
         self.count = 0
         self.lock = threading.Lock()
 
@@ -188,7 +203,7 @@ def terraform_env(root: Path) -> dict[str, str]:
     return env
 
 
-def deploy(source: Path, root: Path, names: list[str]) -> Report:
+def deploy(source: Path, root: Path, names: list[str], variant: Path | None = None) -> Report:
     started = time.monotonic()
     report = Report(stacks=[StackResult(name) for name in names])
     try:
@@ -204,6 +219,8 @@ def deploy(source: Path, root: Path, names: list[str]) -> Report:
             try:
                 _apply_all(tf, aws, stacks, names, report)
                 _replan_all(tf, names, report)
+                if variant is not None:
+                    _plan_variant(tf, source, variant, names, report)
                 _check_protection(tf, report)
                 _destroy_all(tf, aws, stacks, names, report)
             except StepFailed as failure:
@@ -286,6 +303,38 @@ def _replan_all(tf: Terraform, names: list[str], report: Report) -> None:
     if drift:
         # Teardown still runs (the resources exist); the run fails at the end.
         report.failure = "re-plan found changes:\n" + "\n".join(drift)
+
+
+MOVED_LINE = re.compile(r"^\s*# (\S+) has moved to (\S+)$", re.MULTILINE)
+PLAN_COUNTS = re.compile(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")
+
+
+def _plan_variant(tf: Terraform, source: Path, variant: Path, names: list[str],
+                  report: Report) -> None:
+    """Plan each stack whose synth differs in `variant` against the applied state, in a
+    copy of its initialized directory (the state is read, never written)."""
+    copies = Terraform(tf.root / "variant", tf.env)
+    for name in names:
+        relative = Path("stacks") / name / "cdk.tf.json"
+        if (variant / relative).read_bytes() == (source / relative).read_bytes():
+            continue
+        work = copies.stack_dir(name)
+        shutil.copytree(tf.stack_dir(name), work, symlinks=True,
+                        ignore=shutil.ignore_patterns(QUIRKS_OVERRIDE))
+        stack = load_stack(variant / "stacks" / name)
+        remove_excluded(name, stack)
+        write_json(work / "cdk.tf.json", stack)
+        override = quirks_override(stack, quirks_for(name, stack))
+        if override["resource"]:
+            write_json(work / QUIRKS_OVERRIDE, override)
+        plan = copies.run(name, "plan", "-lock=false", "-detailed-exitcode", allowed=(0, 2))
+        counts = PLAN_COUNTS.search(plan.stdout)
+        add, change, destroy = map(int, counts.groups()) if counts else (0, 0, 0)
+        result = VariantPlan(stack=name, moved=[list(m) for m in MOVED_LINE.findall(plan.stdout)],
+                             add=add, change=change, destroy=destroy)
+        report.variant_plans.append(result)
+        say(f"variant  {name}: {len(result.moved)} moved, {add} to add, {change} to change, "
+            f"{destroy} to destroy")
 
 
 def _check_protection(tf: Terraform, report: Report) -> None:
@@ -373,7 +422,12 @@ def summary(report: Report) -> str:
     total = len(report.stacks)
     lines += [f"applied {applied}/{total}, re-planned clean {clean}/{total}, "
               f"destroyed {destroyed}/{total} in {report.seconds:.0f} s",
-              f"bootstrap protection: {report.protection_check}", "",
+              f"bootstrap protection: {report.protection_check}"]
+    for plan in report.variant_plans:
+        lines.append(f"variant plan of {plan.stack}: {len(plan.moved)} moved, {plan.add} to add, "
+                     f"{plan.change} to change, {plan.destroy} to destroy")
+        lines += [f"  - {old} has moved to {new}" for old, new in plan.moved]
+    lines += ["",
               "Excluded (removed from the scratch copy; override files cannot delete):"]
     lines += [f"  - {e.stack}: {e.address}: {e.reason}" for e in report.exclusions] or ["  none"]
     lines.append("Moto quirks handled in the harness (override files in the scratch copy):")
@@ -401,6 +455,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--stacks", help="comma-separated subset, in deploy order "
                         "(bootstrap is always included; for development)")
     parser.add_argument("--summary-json", type=Path, help="also write the summary as JSON")
+    parser.add_argument("--variant", type=Path, metavar="OUTDIR",
+                        help="a second synth output (e.g. with renamed constructs and their "
+                             "declared moves): each stack whose JSON differs is planned "
+                             "against the applied state, and the plan's moves are reported")
     return parser.parse_args(argv)
 
 
@@ -426,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (CI cancel) unwinds like Ctrl-C, so the moto server is stopped.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     say(f"deploy-local: {len(names)} stacks from {source}, scratch {root}")
-    report = deploy(source, root, names)
+    report = deploy(source, root, names, args.variant.resolve() if args.variant else None)
     say(summary(report))
     if args.summary_json:
         args.summary_json.write_text(json.dumps(report.to_json(), indent=2) + "\n")

@@ -1,9 +1,11 @@
 """Synthesize the app, run the governance rules on the result, and publish it.
 
-Used by main.py (so `npx cdktf synth` behaves like `make synth`). With
-`--publish` (what `make synth` passes) the output is built in a temporary
-directory beside the target and replaces `cdktf.out/` and the generated files
-only when every step passed: a failed synth leaves them byte-identical.
+Used by main.py (so `npx cdktf synth` behaves like `make synth`). The output is
+built in a temporary directory beside the target; the address ledger compares it
+with the committed cdktf.out/ and the governance rules check it, and only when
+both passed does it reach the target. With `--publish` (what `make synth` passes)
+it replaces `cdktf.out/` and the generated files: a failed synth leaves them
+byte-identical.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import fast_synth
 from constructs_lib.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
+BASELINE = REPO / "cdktf.out"
+"""The committed output: what the address ledger compares a new synth with."""
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -58,34 +62,44 @@ def synthesize(args: argparse.Namespace) -> int:
     settings = load_environment(args.env)
     fast_synth.enable()
     from stacks.app import build_app
+    from tools.address_ledger import check as ledger_check
     from tools.generated import generated_files
 
     target = Path(args.outdir).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not args.publish:
-        app, graph = build_app(settings, str(target), bootstrap_backend=args.bootstrap_backend)
-        app.synth()
-        if args.generated_to:
-            for path, content in generated_files(graph, target).items():
-                copy = Path(args.generated_to) / path.relative_to(REPO)
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                copy.write_text(content)
-        return 0 if args.skip_policies else _check(target)
-
+    # Always built aside: the address ledger and the policies judge the whole
+    # output before any of it reaches the target.
     with tempfile.TemporaryDirectory(prefix=".synth-", dir=target.parent) as tmp:
         staged = Path(tmp) / "out"
         app, graph = build_app(settings, str(staged), bootstrap_backend=args.bootstrap_backend)
         app.synth()
-        if not args.skip_policies and _check(staged) != 0:
-            print("synth failed: governance findings above; cdktf.out was not changed.",
+        ledger = ledger_check(BASELINE, staged)
+        if ledger.failures:
+            print(f"synth failed, nothing was written: {ledger.failure_text()}",
                   file=sys.stderr)
             return 1
-        generated = generated_files(graph, staged)
-        _replace_dir(staged, target, Path(tmp) / "old")
-        for path, content in generated.items():
-            _replace_file(path, content)
-    print(f"synthesized {len(_stack_names(target))} stacks into {args.outdir}; "
-          "governance rules passed")
+        if not args.skip_policies and _check(staged) != 0:
+            print(f"synth failed: governance findings above; {args.outdir} was not changed.",
+                  file=sys.stderr)
+            return 1
+        generated = generated_files(graph, staged) if args.publish or args.generated_to else {}
+        if args.publish:
+            _replace_dir(staged, target, Path(tmp) / "old")
+            for path, content in generated.items():
+                _replace_file(path, content)
+        else:
+            # In place, as cdktf writes: a stack directory may hold a local state
+            # (bootstrap's first apply) or a `.terraform` of `cdktf diff`.
+            shutil.copytree(staged, target, dirs_exist_ok=True)
+            if args.generated_to:
+                for path, content in generated.items():
+                    copy = Path(args.generated_to) / path.relative_to(REPO)
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    copy.write_text(content)
+    print(ledger.summary())
+    if args.publish:
+        print(f"synthesized {len(_stack_names(target))} stacks into {args.outdir}; "
+              "governance rules passed")
     return 0
 
 

@@ -1,15 +1,65 @@
-"""A copy of the session synth with one provider install shared by all stacks."""
+"""A copy of the session synth with one provider install shared by all stacks, and a
+scratch repository whose RDS constructs were renamed (the address guard's planted case,
+also planned on the session's one moto deployment)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from stacks.registry import STACK_NAMES
+from tests.integration.scratch_repo import (
+    copy_repo,
+    declare_address_changes,
+    replace_in,
+    run_in,
+    snapshot,
+)
 from tools.terraform_cli import cli_config_env
+
+RENAMES = (
+    # The RDS instance's construct: every resource under it gets a new address,
+    # the protected aws_db_instance among them.
+    ('RdsInstance(self, "mysql"', 'RdsInstance(self, "database"'),
+    # An unprotected one: the security group and its ingress rule.
+    ('SecurityGroup(self, "security-group"', 'SecurityGroup(self, "mysql-security-group"'),
+)
+SUGGESTED_MOVE = re.compile(r"^\s+(Move\(from_=\"[^\"]+\", to=\"[^\"]+\"\),)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class RenamedSynth:
+    refused: subprocess.CompletedProcess
+    """`main.py --publish` after the renames."""
+    untouched: bool
+    """The guarded files were byte-identical after the refusal."""
+    moves: list[str]
+    """The Move lines the refusal suggested (and that were then declared)."""
+    accepted: subprocess.CompletedProcess
+    """`main.py --publish` with the moves declared."""
+    out: Path
+    """The published cdktf.out/ of the renamed code."""
+
+
+@pytest.fixture(scope="session")
+def renamed_synth(tmp_path_factory) -> RenamedSynth:
+    copy = copy_repo(tmp_path_factory.mktemp("renamed") / "repo")
+    rds = copy / "stacks" / "rds.py"
+    for old, new in RENAMES:
+        replace_in(rds, old, new)
+    before = snapshot(copy)
+    refused = run_in(copy, "main.py", "--publish")
+    untouched = snapshot(copy) == before
+    moves = SUGGESTED_MOVE.findall(refused.stderr)
+    declare_address_changes(rds, "RdsStack", moves)
+    accepted = run_in(copy, "main.py", "--publish")
+    return RenamedSynth(refused, untouched, moves, accepted, copy / "cdktf.out")
 
 
 @pytest.fixture(scope="session")

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-GUARDED = ("cdktf.out", "atlantis.yaml", "README.md")
-SKIP = shutil.ignore_patterns(".venv", "node_modules", ".git", "__pycache__", ".pytest_cache",
-                              ".ruff_cache", "build", ".synth-*")
+from tests.integration.scratch_repo import copy_repo, run_in, snapshot
 
 # Plants a violation that only the governance rules catch (a bucket with
 # AWS-managed encryption and an invalid name), after every stack is built.
@@ -31,28 +25,9 @@ sys.exit(run(["--publish"]))
 """
 
 
-def snapshot(root: Path) -> dict[str, bytes]:
-    files = {}
-    for name in GUARDED:
-        path = root / name
-        if path.is_dir():
-            files.update({str(p.relative_to(root)): p.read_bytes()
-                          for p in sorted(path.rglob("*")) if p.is_file()})
-        elif path.exists():
-            files[name] = path.read_bytes()
-    return files
-
-
 @pytest.fixture
 def repo_copy(tmp_path) -> Path:
-    copy = tmp_path / "repo"
-    shutil.copytree(REPO, copy, ignore=SKIP)
-    return copy
-
-
-def run_in(copy: Path, *args: str, env: dict | None = None):
-    return subprocess.run([sys.executable, *args], cwd=copy, capture_output=True, text=True,
-                          timeout=600, env=env)
+    return copy_repo(tmp_path / "repo")
 
 
 # (text in environments/prod.py, its replacement, what the error must say)

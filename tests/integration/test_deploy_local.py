@@ -4,6 +4,7 @@ clean, destroyed; only the documented exclusions (the Grafana family) left out."
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -17,12 +18,14 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def deploy_summary(synth_out, tmp_path_factory):
+def deploy_summary(synth_out, renamed_synth, tmp_path_factory):
     root = tmp_path_factory.mktemp("deploy-local")
     summary = root / "summary.json"
+    assert renamed_synth.accepted.returncode == 0, renamed_synth.accepted.stderr
     result = subprocess.run(
         [sys.executable, "-m", "tools.deploy_local", "--outdir-from", str(synth_out),
-         "--workdir", str(root / "scratch"), "--summary-json", str(summary)],
+         "--workdir", str(root / "scratch"), "--summary-json", str(summary),
+         "--variant", str(renamed_synth.out)],
         cwd=REPO, capture_output=True, text=True, timeout=45 * 60,
     )
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
@@ -58,6 +61,19 @@ def test_only_the_grafana_family_is_excluded(deploy_summary):
     assert roots and all(a.startswith("aws_grafana_") for a in roots)
     for item in excluded:
         assert item["address"] in roots or item["reason"].startswith("references "), item
+
+
+def test_renamed_constructs_plan_as_moves_with_nothing_destroyed(deploy_summary, renamed_synth):
+    """The address guard's planted rename (RDS instance and security group construct ids,
+    with the suggested moves declared), planned against the applied rds state."""
+    summary, _ = deploy_summary
+    [plan] = summary["variant_plans"]
+    assert plan["stack"] == "rds"
+    declared = {tuple(re.findall(r'"([^"]+)"', line)) for line in renamed_synth.moves}
+    assert {tuple(pair) for pair in plan["moved"]} == declared
+    moved_types = {old.split(".")[0] for old, _ in declared}
+    assert {"aws_db_instance", "aws_vpc_security_group_ingress_rule"} <= moved_types
+    assert (plan["add"], plan["destroy"]) == (0, 0), plan
 
 
 def test_state_stack_refuses_destroy_without_the_override(deploy_summary):
