@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_aws.lb_listener_rule import (
     LbListenerRuleCondition,
     LbListenerRuleConditionHostHeader,
     LbListenerRuleConditionPathPattern,
+    LbListenerRuleConditionSourceIp,
 )
 from cdktf_cdktf_provider_aws.lb_target_group import (
     LbTargetGroup,
@@ -26,7 +27,7 @@ from constructs import Construct
 
 from constructs_lib import waivers
 from constructs_lib.errors import Problems
-from constructs_lib.formats import is_unresolved
+from constructs_lib.formats import is_kebab, is_unresolved, parse_cidr
 from constructs_lib.prop_checks import check_name, check_reason
 from constructs_lib.refs import CertificateRef, SecurityGroupRef, SubnetsRef, VpcRef
 from constructs_lib.tags import RequiredTags
@@ -48,6 +49,9 @@ DESYNC_MODES = ("defensive", "strictest")
 TARGET_TYPES = ("ip", "instance")
 MAX_LB_NAME = 32
 RULE_DELETION_PROTECTION = "CKV_AWS_150"
+MAX_CONDITION_VALUES = 5
+"""Condition values one listener rule may hold in all (Elastic Load Balancing
+quotas: "Condition values per rule")."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -227,26 +231,79 @@ class ApplicationLoadBalancer(Construct):
         )
         self.target_groups[name] = target_group
         if conditional:
-            conditions = []
-            if host_headers:
-                conditions.append(LbListenerRuleCondition(
-                    host_header=LbListenerRuleConditionHostHeader(values=list(host_headers))))
-            if path_patterns:
-                conditions.append(LbListenerRuleCondition(
-                    path_pattern=LbListenerRuleConditionPathPattern(values=list(path_patterns))))
-            LbListenerRule(
-                self, f"rule-{name}",
-                listener_arn=self.https_listener.arn,
-                priority=priority,
-                action=[LbListenerRuleAction(type="forward", target_group_arn=target_group.arn)],
-                condition=conditions,
-                tags=self.props.tags.resource_tags(name),
-            )
+            self._rule(f"rule-{name}", name, target_group, priority,
+                       _conditions(host_headers, path_patterns, ()))
         else:
             self.https_listener.put_default_action([LbListenerDefaultAction(
                 type="forward", target_group_arn=target_group.arn)])
             self._has_default_target = True
         return target_group
+
+    def forward(
+        self,
+        name: str,
+        target_group: LbTargetGroup,
+        *,
+        priority: int,
+        host_headers: tuple[str, ...] = (),
+        path_patterns: tuple[str, ...] = (),
+        source_ips: tuple[str, ...] = (),
+    ) -> list[LbListenerRule]:
+        """Forward HTTPS requests that match every given condition to `target_group`
+        (e.g. `/events` only from a webhook sender's ranges). A rule holds at most
+        5 condition values, so source ranges are spread over as many rules as
+        needed, at `priority`, `priority + 1`, ... (ids `rule-<name>-<n>`)."""
+        problems = Problems(self.node.path)
+        if not is_kebab(name):
+            problems.add("forward name", name, "allowed is a kebab-case literal")
+        if not (host_headers or path_patterns or source_ips):
+            problems.add("forward", name, "give at least one of host_headers, path_patterns "
+                         "and source_ips (an unconditional route is add_target_group's default)")
+        fixed = len(host_headers) + len(path_patterns)
+        if source_ips and fixed >= MAX_CONDITION_VALUES:
+            problems.add("forward host_headers/path_patterns", (host_headers, path_patterns),
+                         f"with source_ips at most {MAX_CONDITION_VALUES - 1} values are allowed")
+        for i, cidr in enumerate(source_ips):
+            block = parse_cidr(cidr)
+            if block is None or block.prefixlen == 0:
+                problems.add(f"forward source_ips[{i}]", cidr,
+                             "allowed is an IPv4 CIDR block other than 0.0.0.0/0")
+        room = max(MAX_CONDITION_VALUES - fixed, 1)
+        chunks = [source_ips[i:i + room] for i in range(0, len(source_ips), room)] or [()]
+        if not 1 <= priority <= 50000 - len(chunks):
+            problems.add("forward priority", priority, "allowed is 1 to 50000")
+        problems.raise_if_any()
+        return [
+            self._rule(f"rule-{name}-{n}", f"{self.props.name}-{name}", target_group, priority + n,
+                       _conditions(host_headers, path_patterns, chunk))
+            for n, chunk in enumerate(chunks)
+        ]
+
+    def _rule(self, id: str, tag_name: str, target_group: LbTargetGroup, priority: int,
+              conditions: list[LbListenerRuleCondition]) -> LbListenerRule:
+        return LbListenerRule(
+            self, id,
+            listener_arn=self.https_listener.arn,
+            priority=priority,
+            action=[LbListenerRuleAction(type="forward", target_group_arn=target_group.arn)],
+            condition=conditions,
+            tags=self.props.tags.resource_tags(tag_name),
+        )
+
+
+def _conditions(host_headers: tuple[str, ...], path_patterns: tuple[str, ...],
+                source_ips: tuple[str, ...]) -> list[LbListenerRuleCondition]:
+    conditions = []
+    if host_headers:
+        conditions.append(LbListenerRuleCondition(
+            host_header=LbListenerRuleConditionHostHeader(values=list(host_headers))))
+    if path_patterns:
+        conditions.append(LbListenerRuleCondition(
+            path_pattern=LbListenerRuleConditionPathPattern(values=list(path_patterns))))
+    if source_ips:
+        conditions.append(LbListenerRuleCondition(
+            source_ip=LbListenerRuleConditionSourceIp(values=list(source_ips))))
+    return conditions
 
 
 def _validate(props: ApplicationLoadBalancerProps, where: str) -> None:

@@ -27,12 +27,13 @@ from constructs_lib.prop_checks import check_name, check_reason
 from constructs_lib.refs import RoleRef
 from constructs_lib.tags import RequiredTags
 
-__all__ = ["Condition", "FederatedTrust", "IamRolePolicy", "IamRolePolicyProps",
-           "PolicyStatement", "Principal"]
+__all__ = ["AccountTrust", "Condition", "FederatedTrust", "IamRolePolicy",
+           "IamRolePolicyProps", "PolicyStatement", "Principal"]
 
 MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$")
 # Managed policies that grant every action on every resource (rule SEC002).
 ADMIN_POLICY_SUFFIXES = (":policy/AdministratorAccess",)
+CHECKOV_ADMIN_POLICY = "CKV_AWS_274"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +49,21 @@ class FederatedTrust:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AccountTrust:
+    """Trust for named principals of this account, e.g. the Atlantis task role.
+
+    The trust names the account root and narrows it to `principal_arns` with
+    `aws:PrincipalArn`, so the principals need not exist when the role is
+    created (IAM refuses a trust that names a role ARN that does not exist yet)."""
+
+    account_root: str
+    """`arn:<partition>:iam::<account id>:root` of this account."""
+    principal_arns: tuple[str, ...]
+    """Required: the roles (or users) that may assume the role; without them every
+    principal of the account with sts:AssumeRole permission could."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class IamRolePolicyProps:
     name: str
     """Role name: kebab-case, starting with `<environment>-`, at most 64 characters."""
@@ -56,12 +72,14 @@ class IamRolePolicyProps:
     of the construct, with `Name` added."""
     service_principals: tuple[str, ...] = ()
     """Services that may assume the role (sts:AssumeRole), e.g.
-    `ecs-tasks.amazonaws.com`. Exactly one of this and `federated` is given."""
+    `ecs-tasks.amazonaws.com`. Exactly one of this, `federated` and `account` is given."""
     trust_conditions: tuple[Condition, ...] = ()
     """Conditions on the service trust (e.g. `aws:SourceAccount`). Left empty:
     the services may assume the role unconditionally."""
     federated: FederatedTrust | None = None
     """Web-identity trust (sts:AssumeRoleWithWebIdentity). Left out: service trust."""
+    account: AccountTrust | None = None
+    """Trust for named principals of this account. Left out: service trust."""
     description: str | None = None
     """Left out: the role has no description."""
     inline_policies: Mapping[str, Sequence[PolicyStatement]] = field(default_factory=dict)
@@ -102,7 +120,10 @@ class IamRolePolicy(Construct):
             attachment = IamRolePolicyAttachment(
                 self, f"managed-policy-{i}", role=self.role.name, policy_arn=arn)
             if arn.endswith(ADMIN_POLICY_SUFFIXES):
-                waivers.record(attachment, "SEC002", props.allow_admin_reason, where=self.node.path)
+                # Our rule and checkov's check for AdministratorAccess: one reason.
+                for rule in ("SEC002", CHECKOV_ADMIN_POLICY):
+                    waivers.record(attachment, rule, props.allow_admin_reason,
+                                   where=self.node.path)
             self.attachments.append(attachment)
 
     @property
@@ -146,6 +167,14 @@ class IamRolePolicy(Construct):
 
 
 def _trust_statement(props: IamRolePolicyProps) -> PolicyStatement:
+    if props.account is not None:
+        return PolicyStatement(
+            effect="Allow",
+            actions=("sts:AssumeRole",),
+            principals=(Principal(type="AWS", identifiers=(props.account.account_root,)),),
+            conditions=(Condition(test="ArnEquals", variable="aws:PrincipalArn",
+                                  values=tuple(props.account.principal_arns)),),
+        )
     if props.federated is not None:
         return PolicyStatement(
             effect="Allow",
@@ -178,9 +207,17 @@ def _validate(props: IamRolePolicyProps, where: str) -> None:
     problems = Problems(where)
     props.tags.check(problems)
     check_name(problems, "name", props.name, props.tags.environment, max_length=64)
-    if bool(props.service_principals) == (props.federated is not None):
+    trusts = [bool(props.service_principals), props.federated is not None,
+              props.account is not None]
+    if sum(trusts) != 1:
         problems.add("service_principals", props.service_principals,
-                     "give exactly one of service_principals and federated")
+                     "give exactly one of service_principals, federated and account")
+    if props.account is not None and not props.account.principal_arns:
+        problems.add("account.principal_arns", props.account.principal_arns,
+                     "name the principals that may assume the role")
+    if props.trust_conditions and props.account is not None:
+        problems.add("trust_conditions", props.trust_conditions,
+                     "an account trust is narrowed by account.principal_arns")
     for service in props.service_principals:
         if not is_unresolved(service) and not SERVICE_PRINCIPAL.match(service):
             problems.add("service_principals", service,

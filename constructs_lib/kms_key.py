@@ -4,6 +4,7 @@ an explicit key policy that names every principal allowed to use it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
@@ -39,6 +40,32 @@ USE_ACTIONS = (
     "kms:GenerateDataKey*",
     "kms:ReEncrypt*",
 )
+
+# The KMS actions whose requests carry an encryption context, i.e. the only ones
+# a kms:EncryptionContext:<key> or kms:EncryptionContextKeys condition can match
+# (on any other action, such as DescribeKey, the condition never holds). From the
+# "API operations" column of both keys in "AWS KMS condition keys",
+# https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-encryption-context
+# (the ReEncrypt operation is authorized as ReEncryptFrom and ReEncryptTo).
+ENCRYPTION_CONTEXT_ACTIONS = frozenset({
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:RetireGrant",
+    # Wildcards that expand to actions above only. Any other wildcard (`kms:*`,
+    # `kms:Describe*`) also covers actions without an encryption context.
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+})
+# Condition keys and action names are case-insensitive: compared in lower case.
+_ENCRYPTION_CONTEXT_KEYS = ("kms:encryptioncontext:", "kms:encryptioncontextkeys")
+_ENCRYPTION_CONTEXT_ACTIONS = frozenset(a.lower() for a in ENCRYPTION_CONTEXT_ACTIONS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,13 +170,8 @@ def _statements(props: KmsKeyProps, root_arn: str, account_id: str) -> list[Poli
         )
     ]
     if props.service_principals:
-        statements.append(PolicyStatement(
-            sid="ServiceUse",
-            principals=(Principal(type="Service", identifiers=tuple(props.service_principals)),),
-            actions=USE_ACTIONS,
-            resources=("*",),
-            conditions=tuple(props.service_conditions),
-        ))
+        statements.extend(service_use_statements(
+            "ServiceUse", props.service_principals, props.service_conditions))
     if props.grant_roles:
         statements.append(PolicyStatement(
             sid="RoleUse",
@@ -161,6 +183,46 @@ def _statements(props: KmsKeyProps, root_arn: str, account_id: str) -> list[Poli
     if props.via_services:
         statements.extend(_via_service_statements(props.via_services, root_arn, account_id))
     return statements
+
+
+def condition_applies(variable: str, action: str) -> bool:
+    """Whether a request for `action` can carry condition key `variable`: False
+    for an encryption-context key on an action without an encryption context."""
+    if variable.lower().startswith(_ENCRYPTION_CONTEXT_KEYS):
+        return action.lower() in _ENCRYPTION_CONTEXT_ACTIONS
+    return True
+
+
+def service_use_statements(
+    sid: str, services: Sequence[str], conditions: Sequence[Condition]
+) -> tuple[PolicyStatement, ...]:
+    """Key policy statements letting `services` use the key (USE_ACTIONS), each
+    action under exactly those of `conditions` that apply to it.
+
+    An action under a condition key its requests never carry could never be
+    allowed (e.g. DescribeKey under kms:EncryptionContext:aws:logs:arn), so such
+    actions get a statement of their own, `<sid><Action>`, with the remaining
+    conditions (aws:SourceAccount and other global keys apply to every action).
+    """
+    principals = (Principal(type="Service", identifiers=tuple(services)),)
+    # Indices of the applying conditions -> the actions they apply to, in order.
+    groups: dict[tuple[int, ...], list[str]] = {}
+    for action in USE_ACTIONS:
+        applying = tuple(i for i, c in enumerate(conditions)
+                         if condition_applies(c.variable, action))
+        groups.setdefault(applying, []).append(action)
+    # The actions under all the conditions come first and keep the plain sid.
+    ordered = sorted(groups.items(), key=lambda group: len(group[0]) != len(conditions))
+    return tuple(
+        PolicyStatement(
+            sid=sid if n == 0 else sid + "".join(a.split(":")[1].rstrip("*") for a in actions),
+            principals=principals,
+            actions=tuple(actions),
+            resources=("*",),
+            conditions=tuple(conditions[i] for i in applying),
+        )
+        for n, (applying, actions) in enumerate(ordered)
+    )
 
 
 def _via_service_statements(
@@ -211,9 +273,21 @@ def _validate(props: KmsKeyProps, where: str) -> None:
             problems.add("grant_roles", role.arn, "wildcard principals are not allowed")
     check_statements(problems, "extra_statements", props.extra_statements, resource_policy=True)
     for i, stmt in enumerate(props.extra_statements):
-        if isinstance(stmt, PolicyStatement) and stmt.has_wildcard_principal:
+        if not isinstance(stmt, PolicyStatement):
+            continue
+        if stmt.has_wildcard_principal:
             problems.add(f"extra_statements[{i}].principals", stmt.principals,
                          "a key policy never names the '*' principal")
+        # Splitting a caller's statement would change what it allows or denies:
+        # refuse it instead and let the caller write one statement per action group.
+        for cond in stmt.conditions:
+            unsupported = [a for a in stmt.actions
+                           if not is_unresolved(a) and not condition_applies(cond.variable, a)]
+            if unsupported:
+                problems.add(f"extra_statements[{i}].conditions", cond.variable,
+                             f"requests for {', '.join(unsupported)} never carry this "
+                             "condition key, so the statement could never match them; "
+                             "give them a statement without it")
     if props.enable_key_rotation is not True:
         problems.add("enable_key_rotation", props.enable_key_rotation,
                      "rotation must stay enabled (rule ENC002)")

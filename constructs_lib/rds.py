@@ -6,11 +6,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import (
     DbParameterGroup,
@@ -23,6 +21,7 @@ from constructs import Construct
 
 from constructs_lib import waivers
 from constructs_lib.errors import Problems
+from constructs_lib.policy_document import Condition, PolicyStatement, Principal, policy_document
 from constructs_lib.prop_checks import check_name, check_reason
 from constructs_lib.refs import KeyRef, SecurityGroupRef, SubnetsRef
 from constructs_lib.tags import RequiredTags
@@ -143,15 +142,23 @@ class RdsInstance(Construct):
         )
 
         monitoring_role_name = f"{name}-monitoring"
-        trust = DataAwsIamPolicyDocument(
-            self, "monitoring-trust",
-            statement=[DataAwsIamPolicyDocumentStatement(
-                effect="Allow",
-                actions=["sts:AssumeRole"],
-                principals=[DataAwsIamPolicyDocumentStatementPrincipals(
-                    type="Service", identifiers=["monitoring.rds.amazonaws.com"])],
-            )],
-        )
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+        partition = DataAwsPartition(self, "partition").partition
+        region = DataAwsRegion(self, "region").name
+        # Enhanced Monitoring may assume the role only for this instance of this
+        # account: the trust the RDS User Guide recommends against the confused
+        # deputy problem ("Setting up and enabling Enhanced Monitoring",
+        # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html#USER_Monitoring.OS.confused-deputy).
+        # The ARN is built from the identifier: the instance needs the role first.
+        instance_arn = f"arn:{partition}:rds:{region}:{account_id}:db:{name}"
+        trust = policy_document(self, "monitoring-trust", (PolicyStatement(
+            actions=("sts:AssumeRole",),
+            principals=(Principal(type="Service", identifiers=("monitoring.rds.amazonaws.com",)),),
+            conditions=(
+                Condition(test="StringEquals", variable="aws:SourceAccount", values=(account_id,)),
+                Condition(test="ArnLike", variable="aws:SourceArn", values=(instance_arn,)),
+            ),
+        ),))
         self.monitoring_role = IamRole(
             self, "monitoring-role",
             name=monitoring_role_name,

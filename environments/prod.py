@@ -1,6 +1,7 @@
 """The production environment: the facts of the reference README, and only here."""
 
 from environments.settings import (
+    AtlantisSettings,
     GithubSettings,
     NetworkSettings,
     Settings,
@@ -45,6 +46,12 @@ SETTINGS = Settings(
     github=GithubSettings(
         repository="connectly/infrastructure",
         branches=("main",),
+    ),
+    atlantis=AtlantisSettings(
+        # Everyone on the platform team plans; apply (and unlock) stays with
+        # the same team: review happens through the PR's required approval.
+        team_allowlist=(("platform-team", "plan"), ("platform-team", "apply"),
+                        ("platform-team", "unlock")),
     ),
     alarm_email="platform@example.com",
     stacks={

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from environments.github_hooks import GITHUB_HOOK_RANGES
+
 
 @dataclass(frozen=True, kw_only=True)
 class TagSettings:
@@ -59,6 +61,22 @@ class GithubSettings:
     """`owner/name` of the infrastructure repository."""
     branches: tuple[str, ...]
     """Branches whose workflows may assume the role (refs/heads/<branch>)."""
+    hook_cidrs: tuple[str, ...] = GITHUB_HOOK_RANGES.ipv4
+    """IPv4 ranges GitHub delivers webhooks from; only these reach Atlantis'
+    `/events`. Left out: the dated list in environments/github_hooks.py."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AtlantisSettings:
+    """Who may drive Atlantis and reach its web UI."""
+
+    team_allowlist: tuple[tuple[str, str], ...]
+    """(GitHub team slug, command) pairs Atlantis accepts comment commands from
+    (`--gh-team-allowlist`); commands are version, plan, apply, cancel, unlock,
+    approve_policies, import, state or `*`. A team missing here can run nothing."""
+    operator_cidrs: tuple[str, ...] = ()
+    """IPv4 ranges that may open the web UI and API (behind basic auth). Left
+    out: nobody; the UI is reached only after adding the operators' egress range."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +109,7 @@ class Settings:
     tags: TagSettings
     network: NetworkSettings
     github: GithubSettings
+    atlantis: AtlantisSettings
     kms_deletion_window_days: int = 30
     log_retention_days: int = 365
     alarm_email: str | None = None

@@ -27,6 +27,7 @@ def validate_settings(settings: Settings) -> None:
     _check_tags(settings, problems)
     _check_network(settings, problems)
     _check_numbers(settings, problems)
+    _check_atlantis(settings, problems)
     problems.raise_if_any()
 
 
@@ -101,3 +102,34 @@ def _check_numbers(s: Settings, p: Problems) -> None:
         if value not in LOG_RETENTION_DAYS:
             p.add(field, value, "allowed are the values CloudWatch Logs accepts: "
                   + ", ".join(map(str, LOG_RETENTION_DAYS)))
+
+
+ATLANTIS_COMMANDS = ("version", "plan", "apply", "cancel", "unlock", "approve_policies",
+                     "import", "state", "*")
+"""The comment commands `--gh-team-allowlist` can grant, and `*` (runatlantis/atlantis
+v0.47.1: `AllCommentCommands` in server/events/command/name.go)."""
+
+
+def _check_atlantis(s: Settings, p: Problems) -> None:
+    if not s.github.hook_cidrs:
+        p.add("github.hook_cidrs", s.github.hook_cidrs,
+              "at least one range is required, or no webhook reaches Atlantis")
+    for field, cidrs in (("github.hook_cidrs", s.github.hook_cidrs),
+                         ("atlantis.operator_cidrs", s.atlantis.operator_cidrs)):
+        for i, cidr in enumerate(cidrs):
+            block = parse_cidr(cidr)
+            if block is None:
+                p.add(f"{field}[{i}]", cidr, "allowed is an IPv4 CIDR block (host bits zero)")
+            elif block.prefixlen == 0:
+                p.add(f"{field}[{i}]", cidr, "the whole internet is not a source range")
+    if not s.atlantis.team_allowlist:
+        p.add("atlantis.team_allowlist", s.atlantis.team_allowlist,
+              "at least one (team, command) pair is required, or nobody can run Atlantis")
+    for i, entry in enumerate(s.atlantis.team_allowlist):
+        team, command = entry if len(entry) == 2 else ("", "")
+        if not is_kebab(team):
+            p.add(f"atlantis.team_allowlist[{i}]", entry,
+                  "allowed is (GitHub team slug, command) with a kebab-case slug")
+        elif command not in ATLANTIS_COMMANDS:
+            p.add(f"atlantis.team_allowlist[{i}]", entry,
+                  f"allowed commands are {', '.join(ATLANTIS_COMMANDS)}")

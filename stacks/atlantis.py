@@ -48,12 +48,17 @@ from constructs_lib.security_group import (
     SecurityGroup,
     SecurityGroupProps,
 )
+from stacks.atlantis_repo_config import (
+    CHECKOUT_STRATEGY,
+    IMAGE,
+    server_repo_config,
+    task_role_name,
+)
 from stacks.base import BuildContext, GovernedStack
-from stacks.registry import StackSpec
+from stacks.registry import STACK_NAMES, StackSpec
 
-# Pinned by tag. A digest (`...@sha256:<digest>`) would also pin the bytes;
-# take it from `docker buildx imagetools inspect` of this tag when upgrading.
-IMAGE = "ghcr.io/runatlantis/atlantis:v0.35.0"
+# IMAGE is pinned by tag. A digest (`...@sha256:<digest>`) would also pin the bytes;
+# take it from `docker buildx imagetools inspect` of the tag when upgrading.
 # The image's `atlantis` user (Dockerfile: adduser -u 100, addgroup --gid 1000).
 ATLANTIS_UID = 100
 ATLANTIS_GID = 1000
@@ -70,6 +75,14 @@ TASK_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskE
 # The image's own HEALTHCHECK uses curl, which both its Alpine and Debian
 # variants install (busybox wget exists only in the Alpine one).
 HEALTH_CHECK = f"curl -f http://localhost:{PORT}/healthz || exit 1"
+# Sized from a measurement: the phase-4 group applies logging, monitoring and
+# cloudtrail at once (5 provider processes, with the us-east-1 aliases), which
+# peaked at about 3.2 GiB of terraform plus providers in the local deploy
+# (`peak memory of an apply wave` in its summary). 6 GiB holds that, Atlantis
+# and git with room; 2 vCPU (Fargate's smallest size with 6 GiB is 1 vCPU, but
+# three plans at once are CPU-bound) keeps a group's plan near its local time.
+TASK_CPU = 2048
+TASK_MEMORY_MIB = 6144
 
 
 class AtlantisStack(GovernedStack):
@@ -91,6 +104,9 @@ class AtlantisStack(GovernedStack):
         zone_id = self.consume("route53", "zone-id")
         token_arn = self.consume("secrets", "atlantis-github-token-arn")
         webhook_arn = self.consume("secrets", "atlantis-webhook-secret-arn")
+        web_credentials_arn = self.consume("secrets", "atlantis-web-credentials-arn")
+        self.plan_role_arn = self.consume("bootstrap", "atlantis-plan-role-arn")
+        self.apply_role_arn = self.consume("bootstrap", "atlantis-apply-role-arn")
         account_id = DataAwsCallerIdentity(self, "account").account_id
 
         # For a custom image later; the service runs the pinned upstream image.
@@ -216,18 +232,18 @@ class AtlantisStack(GovernedStack):
             inline_policies={"secrets": (
                 PolicyStatement(sid="ReadAtlantisSecrets",
                                 actions=("secretsmanager:GetSecretValue",),
-                                resources=(token_arn, webhook_arn)),
+                                resources=(token_arn, webhook_arn, web_credentials_arn)),
                 PolicyStatement(sid="DecryptAtlantisSecrets", actions=("kms:Decrypt",),
                                 resources=(keys["secrets"].arn,)),
             )},
         ))
-        # What Atlantis needs to plan and apply the stacks (assuming per-stack
-        # roles) is granted where those roles are defined, not here: the task
-        # role only reaches its own data.
+        # The task role itself changes nothing: its workflows plan and apply as
+        # the bootstrap stack's plan and apply roles, which trust only it.
         task_role = IamRolePolicy(self, "task-role", IamRolePolicyProps(
-            name=f"{name}-task",
+            name=task_role_name(env),
             tags=self.tags,
-            description="The Atlantis container: mounts its EFS access point",
+            description="The Atlantis container: mounts its EFS access point and assumes "
+                        "the plan and apply roles",
             service_principals=("ecs-tasks.amazonaws.com",),
             trust_conditions=ecs_trust,
             inline_policies={"efs": (
@@ -239,6 +255,9 @@ class AtlantisStack(GovernedStack):
                                           variable="elasticfilesystem:AccessPointArn",
                                           values=(self.access_point.arn,)),),
                 ),
+            ), "terraform-roles": (
+                PolicyStatement(sid="AssumePlanAndApplyRoles", actions=("sts:AssumeRole",),
+                                resources=(self.plan_role_arn, self.apply_role_arn)),
             )},
         ))
 
@@ -253,16 +272,17 @@ class AtlantisStack(GovernedStack):
             "image": IMAGE,
             "essential": True,
             "portMappings": [{"containerPort": PORT, "protocol": "tcp"}],
-            "environment": [{"name": k, "value": v} for k, v in sorted({
-                "ATLANTIS_ATLANTIS_URL": f"https://atlantis.{domain}",
-                "ATLANTIS_DATA_DIR": DATA_DIR,
-                "ATLANTIS_PORT": str(PORT),
-                "ATLANTIS_REPO_ALLOWLIST": f"github.com/{settings.github.repository}",
-            }.items())],
+            "environment": [{"name": k, "value": v} for k, v in sorted(
+                self._server_flags().items())],
             "secrets": [
                 {"name": "ATLANTIS_GH_TOKEN", "valueFrom": f"{token_arn}:token::"},
                 {"name": "ATLANTIS_GH_USER", "valueFrom": f"{token_arn}:user::"},
                 {"name": "ATLANTIS_GH_WEBHOOK_SECRET", "valueFrom": f"{webhook_arn}:value::"},
+                # Basic auth guards the UI behind the ALB's operator ranges.
+                {"name": "ATLANTIS_WEB_USERNAME",
+                 "valueFrom": f"{web_credentials_arn}:username::"},
+                {"name": "ATLANTIS_WEB_PASSWORD",
+                 "valueFrom": f"{web_credentials_arn}:password::"},
             ],
             "healthCheck": {"command": ["CMD-SHELL", HEALTH_CHECK], "interval": 30,
                             "timeout": 5, "retries": 3, "startPeriod": 60},
@@ -299,8 +319,8 @@ class AtlantisStack(GovernedStack):
             family=name,
             requires_compatibilities=["FARGATE"],
             network_mode="awsvpc",
-            cpu="1024",
-            memory="2048",
+            cpu=str(TASK_CPU),
+            memory=str(TASK_MEMORY_MIB),
             runtime_platform=EcsTaskDefinitionRuntimePlatform(
                 operating_system_family="LINUX", cpu_architecture="X86_64"),
             execution_role_arn=execution_role.arn,
@@ -328,8 +348,19 @@ class AtlantisStack(GovernedStack):
         self.load_balancer = ApplicationLoadBalancer(self, "alb", ApplicationLoadBalancerProps(
             name=name, tags=self.tags, subnets=public_subnets,
             security_groups=[alb_group.ref], certificate=certificate))
+        # Anything not matched below gets the listener's 404. /healthz (no data)
+        # stays open for the Route 53 health check, whose checkers have no
+        # fixed ranges; basic auth exempts /events, /status and /api/*
+        # (server/middleware.go at v0.47.1), so the source ranges do the work.
         self.target_group = self.load_balancer.add_target_group(
-            name, PORT, "/healthz", vpc, target_type="ip")
+            name, PORT, "/healthz", vpc, target_type="ip",
+            path_patterns=("/healthz",), priority=1)
+        self.load_balancer.forward("events", self.target_group, priority=10,
+                                   path_patterns=("/events",),
+                                   source_ips=settings.github.hook_cidrs)
+        if settings.atlantis.operator_cidrs:
+            self.load_balancer.forward("operators", self.target_group, priority=100,
+                                       source_ips=settings.atlantis.operator_cidrs)
 
         # --- service ----------------------------------------------------------
         self.service = EcsService(
@@ -386,3 +417,21 @@ class AtlantisStack(GovernedStack):
                      "EFS file system holding the Atlantis data directory")
         self.publish("ecr-repository-url", self.repository.url,
                      "ECR repository for a custom Atlantis image")
+
+    def _server_flags(self) -> dict[str, str]:
+        """The Atlantis server's flags as ATLANTIS_* environment variables."""
+        settings = self.settings
+        return {
+            "ATLANTIS_ATLANTIS_URL": f"https://atlantis.{settings.domain}",
+            "ATLANTIS_CHECKOUT_STRATEGY": CHECKOUT_STRATEGY,
+            "ATLANTIS_DATA_DIR": DATA_DIR,
+            "ATLANTIS_GH_TEAM_ALLOWLIST": ",".join(
+                f"{team}:{command}" for team, command in settings.atlantis.team_allowlist),
+            "ATLANTIS_HIDE_PREV_PLAN_COMMENTS": "true",
+            "ATLANTIS_PORT": str(PORT),
+            "ATLANTIS_REPO_ALLOWLIST": f"github.com/{settings.github.repository}",
+            "ATLANTIS_REPO_CONFIG_JSON": json.dumps(server_repo_config(
+                settings.github.repository, STACK_NAMES, plan_role_arn=self.plan_role_arn,
+                apply_role_arn=self.apply_role_arn), sort_keys=True),
+            "ATLANTIS_WEB_BASIC_AUTH": "true",
+        }

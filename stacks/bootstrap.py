@@ -1,9 +1,16 @@
-"""Terraform state for every stack: the state key, bucket and lock table, and
-the GitHub Actions OIDC role that may read and write that state."""
+"""Terraform state for every stack: the state key, bucket and lock table, the
+GitHub Actions OIDC role that may read and write that state, and the roles
+Atlantis plans and applies with.
+
+The Atlantis roles live here, in the first stack, because every other stack's
+plan already needs them (including the atlantis stack, whose task role is the
+one principal they trust), and because the state they guard is defined here."""
 
 from __future__ import annotations
 
 from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
@@ -13,11 +20,17 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from constructs import Construct
 
-from constructs_lib.iam_role_policy import FederatedTrust, IamRolePolicy, IamRolePolicyProps
+from constructs_lib.iam_role_policy import (
+    AccountTrust,
+    FederatedTrust,
+    IamRolePolicy,
+    IamRolePolicyProps,
+)
 from constructs_lib.kms_key import KmsKey, KmsKeyProps
 from constructs_lib.policy_document import Condition, PolicyStatement
 from constructs_lib.refs import KeyRef
 from constructs_lib.s3_bucket import S3Bucket, S3BucketProps
+from stacks.atlantis_repo_config import apply_role_name, plan_role_name, task_role_name
 from stacks.base import BuildContext, GovernedStack
 from stacks.registry import StackSpec
 
@@ -30,6 +43,25 @@ GITHUB_OIDC_THUMBPRINTS = (
     "6938fd4d98bab03faadb97b34396831e3780aea1",
 )
 STS_AUDIENCE = "sts.amazonaws.com"
+READ_ONLY_POLICY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+# What would widen the Atlantis roles' own trust or permissions.
+ROLE_CHANGES = (
+    "iam:AttachRolePolicy", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
+)
+# What would delete the state, its history or its protection, or the audit trail.
+STATE_BUCKET_CHANGES = (
+    "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketPolicy", "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock",
+    "s3:PutLifecycleConfiguration",
+)
+LOCK_TABLE_CHANGES = ("dynamodb:DeleteTable", "dynamodb:UpdateContinuousBackups",
+                      "dynamodb:UpdateTable")
+STATE_KEY_CHANGES = ("kms:DisableKey", "kms:DisableKeyRotation", "kms:PutKeyPolicy",
+                     "kms:ScheduleKeyDeletion")
+TRAIL_CHANGES = ("cloudtrail:DeleteTrail", "cloudtrail:StopLogging")
 
 
 class BootstrapStack(GovernedStack):
@@ -77,6 +109,7 @@ class BootstrapStack(GovernedStack):
             tags=self.tags.resource_tags(self.resource_name("github-actions-oidc")),
         )
         self.github_role = self._github_actions_role()
+        self.plan_role, self.apply_role = self._atlantis_roles()
 
         self.publish("state-bucket-name", self.state_bucket.name,
                      "Bucket holding the Terraform state of every stack")
@@ -86,6 +119,68 @@ class BootstrapStack(GovernedStack):
                      "ARN of the KMS key encrypting the Terraform state")
         self.publish("github-actions-role-arn", self.github_role.arn,
                      "Role GitHub Actions assumes (OIDC) to reach the Terraform state")
+        self.publish("atlantis-plan-role-arn", self.plan_role.arn,
+                     "Role Atlantis plans with: reads everything, writes only the state lock")
+        self.publish("atlantis-apply-role-arn", self.apply_role.arn,
+                     "Role Atlantis applies with; it cannot widen itself or delete the state")
+
+    def _atlantis_roles(self) -> tuple[IamRolePolicy, IamRolePolicy]:
+        env = self.settings.name
+        partition = DataAwsPartition(self, "partition").partition
+        account = DataAwsCallerIdentity(self, "account").account_id
+        iam = f"arn:{partition}:iam::{account}"
+        trust = AccountTrust(account_root=f"{iam}:root",
+                             principal_arns=(f"{iam}:role/{task_role_name(env)}",))
+        lock = PolicyStatement(
+            sid="LockState",
+            actions=("dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
+                     "dynamodb:PutItem"),
+            resources=(self.lock_table.arn,))
+        plan = IamRolePolicy(self, "atlantis-plan-role", IamRolePolicyProps(
+            name=plan_role_name(env),
+            description="Atlantis plans: reads every resource and the state, writes only the lock",
+            tags=self.tags,
+            account=trust,
+            managed_policy_arns=(READ_ONLY_POLICY,),
+            inline_policies={"terraform-state": (
+                lock,
+                # ReadOnlyAccess reads the state objects but cannot decrypt them.
+                PolicyStatement(sid="DecryptState", actions=("kms:Decrypt", "kms:DescribeKey"),
+                                resources=(self.state_key.arn,)),
+            )},
+        ))
+        trail = (f"arn:{partition}:cloudtrail:{self.settings.region}:{account}:trail/"
+                 f"{self.resource_name('trail')}")
+        apply = IamRolePolicy(self, "atlantis-apply-role", IamRolePolicyProps(
+            name=apply_role_name(env),
+            description="Atlantis applies: changes the stacks' resources, never its own "
+                        "roles, the state or the trail",
+            tags=self.tags,
+            account=trust,
+            managed_policy_arns=(ADMIN_POLICY,),
+            allow_admin_reason=(
+                "the stacks create resources of every kind, IAM roles included; the explicit "
+                "denies below keep its own roles, the Terraform state and the trail out of reach"),
+            inline_policies={"guard-rails": (
+                PolicyStatement(sid="NoChangeToTheAtlantisRoles", effect="Deny",
+                                actions=ROLE_CHANGES,
+                                resources=(f"{iam}:role/{plan_role_name(env)}",
+                                           f"{iam}:role/{apply_role_name(env)}")),
+                PolicyStatement(sid="NoWeakerStateBucket", effect="Deny",
+                                actions=STATE_BUCKET_CHANGES,
+                                resources=(self.state_bucket.arn,)),
+                PolicyStatement(sid="NoStateHistoryDeleted", effect="Deny",
+                                actions=("s3:DeleteObjectVersion",),
+                                resources=(f"{self.state_bucket.arn}/*",)),
+                PolicyStatement(sid="NoWeakerLockTable", effect="Deny",
+                                actions=LOCK_TABLE_CHANGES, resources=(self.lock_table.arn,)),
+                PolicyStatement(sid="NoWeakerStateKey", effect="Deny",
+                                actions=STATE_KEY_CHANGES, resources=(self.state_key.arn,)),
+                PolicyStatement(sid="NoTrailStopped", effect="Deny", actions=TRAIL_CHANGES,
+                                resources=(trail,)),
+            )},
+        ))
+        return plan, apply
 
     def _github_actions_role(self) -> IamRolePolicy:
         github = self.settings.github

@@ -273,8 +273,15 @@ class CloudtrailStack(GovernedStack):
             name=self.resource_name("cloudtrail-logs"),
             tags=self.tags,
             description="Lets CloudTrail deliver the trail's events to its log group",
-            # CloudTrail's documented trust for this role has no condition keys;
-            # the role can do nothing but write into this one log group.
+            # No aws:SourceAccount/aws:SourceArn condition on this trust: CloudTrail
+            # documents that its CloudWatch Logs role does not support them
+            # ("Confused deputy prevention is not applicable to the role policy for
+            # CloudWatch Logs monitoring", Role policy document for CloudTrail to use
+            # CloudWatch Logs for monitoring,
+            # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html),
+            # and adding one is reported to stop the delivery
+            # (https://github.com/prowler-cloud/prowler/issues/4714). The role can do
+            # nothing but write into this one log group.
             service_principals=("cloudtrail.amazonaws.com",),
             inline_policies={"deliver-logs": (
                 PolicyStatement(actions=("logs:CreateLogStream", "logs:PutLogEvents"),

@@ -66,7 +66,9 @@ def _service_account(account: _Account) -> tuple[Condition, ...]:
 
 
 def _logs(account: _Account) -> dict:
-    # CloudWatch Logs may use the key only for log groups of this account and Region.
+    # CloudWatch Logs may use the key only for log groups of this account and
+    # Region (the construct leaves this condition off DescribeKey, whose requests
+    # carry no encryption context).
     return {
         "service_principals": (f"logs.{account.region}.amazonaws.com",),
         "service_conditions": (Condition(

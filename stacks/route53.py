@@ -17,7 +17,7 @@ from constructs import Construct
 
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
 from constructs_lib.formats import KMS_DELETION_WINDOW_DAYS
-from constructs_lib.kms_key import USE_ACTIONS
+from constructs_lib.kms_key import service_use_statements
 from constructs_lib.policy_document import Condition, PolicyStatement, Principal, policy_document
 from constructs_lib.refs import KeyRef
 from stacks.base import GLOBAL_REGION, BuildContext, GovernedStack
@@ -62,18 +62,16 @@ class Route53Stack(GovernedStack):
 
         # A replica of the multi-Region logs key: the log group needs a customer
         # key in its own Region. Replicas share the primary's rotation; their
-        # policy is their own, so it names the us-east-1 logs service.
+        # policy is their own, so it names the us-east-1 logs service, for this
+        # log group only (DescribeKey, which carries no encryption context, gets
+        # a statement of its own from the KmsKey construct's helper).
         key_policy = policy_document(self, "query-log-key-policy", (
             PolicyStatement(sid="AccountAdministration", principals=root,
                             actions=("kms:*",), resources=("*",)),
-            PolicyStatement(
-                sid="QueryLogGroupUse",
-                principals=(Principal(type="Service",
-                                      identifiers=(f"logs.{GLOBAL_REGION}.amazonaws.com",)),),
-                actions=USE_ACTIONS, resources=("*",),
-                conditions=(Condition(test="ArnEquals",
-                                      variable="kms:EncryptionContext:aws:logs:arn",
-                                      values=(log_group_arn,)),),
+            *service_use_statements(
+                "QueryLogGroupUse", (f"logs.{GLOBAL_REGION}.amazonaws.com",),
+                (Condition(test="ArnEquals", variable="kms:EncryptionContext:aws:logs:arn",
+                           values=(log_group_arn,)),),
             ),
         ))
         self.query_log_key = KmsReplicaKey(

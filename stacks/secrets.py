@@ -1,10 +1,13 @@
-"""Secrets Manager secrets the application stacks need, and the Lambda that rotates the generated ones."""
+"""Secrets Manager secrets the application stacks need, and the Lambda that rotates the
+generated ones (and keeps the GitHub webhook and Atlantis in step with the webhook secret)."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_rotation import (
     SecretsmanagerSecretRotation,
@@ -13,7 +16,12 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_rotation import (
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from constructs_lib.iam_role_policy import IamRolePolicy, IamRolePolicyProps, PolicyStatement
+from constructs_lib.iam_role_policy import (
+    Condition,
+    IamRolePolicy,
+    IamRolePolicyProps,
+    PolicyStatement,
+)
 from constructs_lib.lambda_function import LambdaFunction, LambdaFunctionProps
 from constructs_lib.refs import KeyRef, SubnetsRef, VpcRef
 from constructs_lib.security_group import (
@@ -30,7 +38,7 @@ PACKAGE_DIR = Path(tempfile.gettempdir()) / "cdktf-lambda-packages"
 HTTPS = 443
 RECOVERY_WINDOW_DAYS = 30
 # Within checkov's 90-day limit (CKV_AWS_304). See the class docstring for
-# what each rotation of the webhook secret asks of an operator.
+# what each rotation of the webhook secret does outside Secrets Manager.
 ROTATION_DAYS = 30
 VPC_ACCESS_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 # Tracing is on in the Lambda construct; X-Ray has no resource-level permissions.
@@ -44,15 +52,37 @@ ROTATION_ACTIONS = (
 
 
 class SecretsStack(GovernedStack):
-    """The Atlantis GitHub token (set by an operator) and webhook secret
-    (generated and rotated by our Lambda), both encrypted with the secrets key.
+    """The Atlantis GitHub token and web UI credentials (set by an operator) and
+    the webhook secret (generated and rotated by our Lambda), all encrypted with
+    the secrets key.
 
     GitHub keeps its own copy of the webhook secret and Atlantis reads the
-    secret only when a task starts. After each rotation, copy the new value
-    into the repository's webhook settings and then force a new deployment of
-    the Atlantis service (`aws ecs update-service --force-new-deployment`);
-    between the two steps (or if the task restarts before GitHub is updated)
-    webhook deliveries fail validation.
+    secret only when a task starts (ECS injects ATLANTIS_GH_WEBHOOK_SECRET), so
+    the rotation of the webhook secret keeps both in step:
+
+    - setSecret sets the repository webhook's secret (the hook delivering to
+      `https://atlantis.<domain>/events`) to the AWSPENDING value through
+      GitHub's REST API, with the bot token of the GitHub token secret;
+    - testSecret checks that the hook is still there, active and has a secret;
+    - finishSecret moves AWSCURRENT, then forces a new deployment of the
+      Atlantis service so a new task reads the new value.
+
+    The bot token must be allowed to manage the repository's webhooks (admin
+    access to the repository; classic token scope `repo` or `admin:repo_hook`,
+    fine-grained "Webhooks" read and write); without it GitHub answers 403
+    and no rotation completes.
+
+    When GitHub refuses or does not answer within the timeout, setSecret fails,
+    and with it the rotation: AWSCURRENT keeps the old value, which GitHub and
+    Atlantis still share, so deliveries keep working; AWSPENDING stays for the
+    retry, which sends the same value again. Between setSecret and the new
+    Atlantis task being healthy (a few minutes: the old task stops before the
+    new one starts) deliveries fail: the old task rejects the new signature
+    with 400 "request did not pass validation", then the ALB answers 5xx while
+    no task runs. Redeliver them from the webhook's "Recent Deliveries" once
+    the new task is healthy. The same window stays open if finishSecret cannot
+    start the deployment: it fails with the `aws ecs update-service ...
+    --force-new-deployment` command to run (a retried finishSecret runs it too).
     """
 
     def __init__(self, scope: Construct, spec: StackSpec, context: BuildContext):
@@ -63,6 +93,16 @@ class SecretsStack(GovernedStack):
         vpc_cidr = self.consume("network", "vpc-cidr")
         vpc = VpcRef(vpc_id=self.consume("network", "vpc-id"), cidr_block=vpc_cidr)
         private_subnets = SubnetsRef(ids=self.consume_list("network", "private-subnet-ids"))
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+        partition = DataAwsPartition(self, "partition").partition
+        # The names stacks/atlantis.py gives its cluster and service. Derived
+        # here from the same settings rather than read from atlantis' SSM
+        # parameters: secrets deploys before atlantis.
+        atlantis_cluster = f"atlantis-{env}"
+        atlantis_service = self.resource_name("atlantis")
+        atlantis_service_arn = (f"arn:{partition}:ecs:{self.settings.region}:{account_id}:"
+                                f"service/{atlantis_cluster}/{atlantis_service}")
+        events_url = f"https://atlantis.{self.settings.domain}/events"
 
         # The value never passes through Terraform (no secret version here), so
         # it is in neither the JSON nor the state. Set it once, and on renewal:
@@ -91,12 +131,28 @@ class SecretsStack(GovernedStack):
             recovery_window_in_days=RECOVERY_WINDOW_DAYS,
             tags=self.tags.resource_tags(f"{env}-atlantis-webhook-secret"),
         )
+        # Atlantis' web UI basic auth. Like the token, chosen and put by an
+        # operator, so neither in the JSON nor the state:
+        #   aws secretsmanager put-secret-value \
+        #     --secret-id prod/atlantis/web-credentials \
+        #     --secret-string '{"username":"<user>","password":"<password>"}'
+        # (ATLANTIS_WEB_USERNAME / ATLANTIS_WEB_PASSWORD read `:username::` and
+        # `:password::`). Change it the same way, then force a new deployment of
+        # the Atlantis service: ECS injects it only when a task starts.
+        self.web_credentials = SecretsmanagerSecret(
+            self, "atlantis-web-credentials",
+            name=f"{env}/atlantis/web-credentials",
+            description="Atlantis web UI basic auth, JSON "
+                        '{"username": ..., "password": ...}; set out of band with put-secret-value',
+            kms_key_id=secrets_key.arn,
+            recovery_window_in_days=RECOVERY_WINDOW_DAYS,
+            tags=self.tags.resource_tags(f"{env}-atlantis-web-credentials"),
+        )
 
         rotation_name = self.resource_name("secret-rotation")
-        # The function talks to Secrets Manager only. An interface endpoint in
-        # the private subnets keeps that traffic (secret values) inside the VPC
-        # instead of going through the NAT gateway, and lets the function's
-        # egress stop at the endpoint. Private DNS makes every client in the
+        # An interface endpoint in the private subnets keeps the function's
+        # Secrets Manager traffic (secret values) inside the VPC instead of
+        # going through the NAT gateway. Private DNS makes every client in the
         # VPC (the Atlantis tasks too) use it, hence 443 from the whole VPC.
         endpoint_group = SecurityGroup(self, "endpoint-security-group", SecurityGroupProps(
             name=self.resource_name("secretsmanager-endpoint"),
@@ -119,12 +175,21 @@ class SecretsStack(GovernedStack):
         )
         function_group = SecurityGroup(self, "rotation-security-group", SecurityGroupProps(
             name=rotation_name,
+            # Kept although the function now also reaches GitHub and ECS: a new
+            # description would replace the group (and the function's ENIs).
             description="Secret rotation function: no inbound, HTTPS to the Secrets Manager endpoint",
             vpc=vpc,
             tags=self.tags,
-            egress=(EgressRule(
-                from_port=HTTPS, to_port=HTTPS, destination_security_group=endpoint_group.ref,
-                description="Secrets Manager API through the VPC interface endpoint"),),
+            egress=(
+                EgressRule(
+                    from_port=HTTPS, to_port=HTTPS, destination_security_group=endpoint_group.ref,
+                    description="Secrets Manager API through the VPC interface endpoint"),
+                # api.github.com has no fixed address range to name, and there
+                # is no ECS interface endpoint: both through the NAT gateway.
+                EgressRule(
+                    from_port=HTTPS, to_port=HTTPS, cidr_blocks=("0.0.0.0/0",),
+                    description="HTTPS to the GitHub API and the ECS API through the NAT"),
+            ),
         ))
 
         rotated = (self.webhook_secret.arn,)
@@ -133,6 +198,9 @@ class SecretsStack(GovernedStack):
             tags=self.tags,
             description="Execution role of the secret rotation function",
             service_principals=("lambda.amazonaws.com",),
+            # Only Lambda acting for this account may assume the role.
+            trust_conditions=(Condition(test="StringEquals", variable="aws:SourceAccount",
+                                        values=(account_id,)),),
             # ENI management for the VPC placement and the function's logs.
             managed_policy_arns=(VPC_ACCESS_POLICY_ARN,),
             inline_policies={
@@ -144,6 +212,13 @@ class SecretsStack(GovernedStack):
                     PolicyStatement(sid="GenerateRandomValues",
                                     actions=("secretsmanager:GetRandomPassword",),
                                     resources=("*",)),
+                    # The bot token that authenticates the webhook update; the
+                    # secrets key below decrypts it too.
+                    PolicyStatement(sid="ReadGithubToken",
+                                    actions=("secretsmanager:GetSecretValue",),
+                                    resources=(self.github_token.arn,)),
+                    PolicyStatement(sid="RestartAtlantis", actions=("ecs:UpdateService",),
+                                    resources=(atlantis_service_arn,)),
                     PolicyStatement(sid="UseSecretsKey",
                                     actions=("kms:Decrypt", "kms:GenerateDataKey"),
                                     resources=(secrets_key.arn,)),
@@ -166,8 +241,18 @@ class SecretsStack(GovernedStack):
             timeout=60,
             memory_size=256,
             description="Rotates generated Secrets Manager secrets (createSecret..finishSecret)",
-            # The handler's defaults (48 letters and digits, JSON key "value")
-            # are what the webhook secret needs, so no environment is set.
+            # The handler's generation defaults (48 letters and digits, JSON key
+            # "value") are what the webhook secret needs; these name where its
+            # copies live. GITHUB_API_URL and GITHUB_TIMEOUT_SECONDS keep their
+            # defaults (https://api.github.com, 10 s).
+            environment={
+                "WEBHOOK_SECRET_ARN": self.webhook_secret.arn,
+                "GITHUB_REPOSITORY": self.settings.github.repository,
+                "WEBHOOK_URL": events_url,
+                "GITHUB_TOKEN_SECRET_ARN": self.github_token.arn,
+                "ATLANTIS_ECS_CLUSTER": atlantis_cluster,
+                "ATLANTIS_ECS_SERVICE": atlantis_service,
+            },
         ))
         permission = self.rotation_function.grant_invoke(
             "secretsmanager.amazonaws.com", source_arn=self.webhook_secret.arn,
@@ -186,6 +271,8 @@ class SecretsStack(GovernedStack):
                      "ARN of the Atlantis GitHub user/token secret (JSON keys user, token)")
         self.publish("atlantis-webhook-secret-arn", self.webhook_secret.arn,
                      "ARN of the Atlantis webhook secret (JSON key value)")
+        self.publish("atlantis-web-credentials-arn", self.web_credentials.arn,
+                     "ARN of the Atlantis web UI basic auth secret (JSON keys username, password)")
         self.publish("rotation-function-arn", self.rotation_function.arn,
                      "ARN of the secret rotation Lambda function")
         self.publish("secretsmanager-endpoint-id", self.endpoint.id,

@@ -90,11 +90,17 @@ class LedgerReport:
     """No baseline, new stacks, stale declarations."""
     moves: dict[Owner, list[str]] = field(default_factory=dict)
     """The Move lines the refused renames suggest, by the class that declares them."""
+    added: dict[str, int] = field(default_factory=dict)
+    """Stack -> how many addresses are new (created by the plan; nothing to declare)."""
 
     def summary(self) -> str:
+        new = ", ".join(f"{count} in {stack}" for stack, count in self.added.items())
+        new = f"; new addresses: {new}" if new else ""
         if not self.changes and not self.notes:
-            return "address ledger: every resource address is unchanged against cdktf.out/"
-        lines = [f"address ledger: {len(self.changes)} address change(s) against cdktf.out/"]
+            return ("address ledger: every committed resource address is kept against "
+                    f"cdktf.out/{new}")
+        lines = [f"address ledger: {len(self.changes)} address change(s) against "
+                 f"cdktf.out/{new}"]
         lines += [f"  - {line}" for line in self.changes]
         lines += [f"  note: {line}" for line in self.notes]
         return "\n".join(lines)
@@ -184,6 +190,7 @@ def compare(baseline: dict[str, StackOutput] | None, new: dict[str, StackOutput]
             else:
                 report.changes.append(f"{name}: {old_address} is no longer synthesized; the "
                                       f"Atlantis plan of {name} will show its destroy")
+    report.added = {name: len(appeared[name]) for name in appeared if appeared[name]}
     return report
 
 

@@ -1,5 +1,7 @@
 """atlantis.yaml (repo-level config, version 3) generated from the stack registry
-and the SSM publish/consume graph: one project per synthesized stack."""
+and the SSM publish/consume graph: one project per synthesized stack. What each
+project may set, and the server-side config that allows it, come from
+stacks/atlantis_repo_config.py."""
 
 from __future__ import annotations
 
@@ -7,16 +9,9 @@ import json
 import re
 from pathlib import Path
 
+from stacks.atlantis_repo_config import TERRAFORM_VERSION, project_settings
 from stacks.contracts import ContractGraph
 from stacks.registry import STACKS
-
-TERRAFORM_VERSION = "v1.11.4"
-"""The exact Terraform the tests validate and plan with (stacks accept >= 1.11, < 2).
-Atlantis downloads this version, so a PR plan runs the binary CI ran."""
-
-APPLY_REQUIREMENTS = ("approved", "mergeable", "undiverged")
-"""Restricted key: the server-side repos.yaml must list apply_requirements in
-allowed_overrides (see the README)."""
 
 STATE_STACK = "bootstrap"
 """Holds the state bucket, lock table and key of every other stack's S3 backend."""
@@ -80,7 +75,9 @@ def projects(graph: ContractGraph, outdir: Path) -> list[dict]:
             "execution_order_group": groups[spec.name],
             "depends_on": depends_on(graph, spec.name),
             "autoplan": {"enabled": True, "when_modified": when_modified(stack_dir)},
-            "apply_requirements": list(APPLY_REQUIREMENTS),
+            # Requirements and the default workflow are server-side (the PR
+            # cannot loosen them); only what the server allows is set here.
+            **project_settings(spec.name),
         }
         if not project["depends_on"]:
             del project["depends_on"]

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tools.process_memory import tree_rss
+
 REPO = Path(__file__).resolve().parent.parent
 GOAL_WALL = 0.35
 GOAL_MEMORY = 0.70
@@ -49,45 +51,6 @@ class Run:
     peak_rss: int
     """Bytes: the largest sum of VmRSS over the process and its descendants."""
     returncode: int
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return []
-    found: list[int] = []
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/children") as handle:
-                found.extend(int(child) for child in handle.read().split())
-        except OSError:
-            continue
-    return found
-
-
-def _rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0  # gone, or a zombie (no VmRSS line)
-
-
-def tree_rss(root: int) -> int:
-    """VmRSS summed over `root` and every descendant, read from /proc."""
-    total, pending, seen = 0, [root], set()
-    while pending:
-        pid = pending.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        total += _rss(pid)
-        pending.extend(_children(pid))
-    return total
 
 
 def measure(command: list[str], env: dict[str, str]) -> Run:

@@ -48,6 +48,7 @@ from tools.local_overrides import (
     teardown_override,
     write_json,
 )
+from tools.process_memory import child_pids, tree_rss
 from tools.terraform_cli import cli_config_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,6 +95,9 @@ class Report:
     exclusions: list[Exclusion] = field(default_factory=list)
     quirks: list[AppliedQuirk] = field(default_factory=list)
     variant_plans: list[VariantPlan] = field(default_factory=list)
+    peak_apply_memory: dict[str, int] = field(default_factory=dict)
+    """Apply wave (its stacks joined by '+') -> the largest sum of VmRSS of its
+    terraform processes and their provider plugins, in bytes."""
     protection_check: str = "not run"
     failure: str | None = None
     seconds: float = 0.0
@@ -109,6 +113,7 @@ class Report:
                        for q in self.quirks],
             "moto_patches": list(MOTO_PATCHES),
             "variant_plans": [asdict(v) for v in self.variant_plans],
+            "peak_apply_memory": self.peak_apply_memory,
             "protection_check": self.protection_check,
             "failure": self.failure,
             "seconds": round(self.seconds, 1),
@@ -246,14 +251,51 @@ def _waves(names: list[str]) -> list[list[str]]:
     return waves
 
 
-def _run_waves(waves: list[list[str]], action: Callable[[str], None]) -> None:
+def _run_waves(waves: list[list[str]], action: Callable[[str], None],
+               peaks: dict[str, int] | None = None) -> None:
     for wave in waves:
-        if len(wave) == 1:
-            action(wave[0])
-            continue
-        with ThreadPoolExecutor(max_workers=len(wave)) as pool:
-            for future in [pool.submit(action, name) for name in wave]:
-                future.result()
+        with TerraformMemory() as memory:
+            if len(wave) == 1:
+                action(wave[0])
+            else:
+                with ThreadPoolExecutor(max_workers=len(wave)) as pool:
+                    for future in [pool.submit(action, name) for name in wave]:
+                        future.result()
+        if peaks is not None:
+            peaks["+".join(wave)] = memory.peak
+
+
+class TerraformMemory:
+    """Samples, while open, the summed VmRSS of this process's terraform children
+    and their provider plugins (what an Atlantis task must hold for a group)."""
+
+    INTERVAL = 0.1
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TerraformMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._done.is_set():
+            total = 0
+            for pid in child_pids(os.getpid()):
+                try:
+                    command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+                except OSError:
+                    continue
+                if Path(command.decode(errors="replace")).name == "terraform":
+                    total += tree_rss(pid)
+            self.peak = max(self.peak, total)
+            self._done.wait(self.INTERVAL)
 
 
 def _apply_all(tf: Terraform, aws: LocalAws, stacks: dict[str, dict], names: list[str],
@@ -285,7 +327,7 @@ def _apply_all(tf: Terraform, aws: LocalAws, stacks: dict[str, dict], names: lis
         say(f"apply    [{next(done)}/{len(names)}] {name}: {result.resources} resources in "
             f"{result.apply_seconds:.1f} s{moved}")
 
-    _run_waves(_waves(names), apply)
+    _run_waves(_waves(names), apply, report.peak_apply_memory)
 
 
 def _replan_all(tf: Terraform, names: list[str], report: Report) -> None:
@@ -423,6 +465,10 @@ def summary(report: Report) -> str:
     lines += [f"applied {applied}/{total}, re-planned clean {clean}/{total}, "
               f"destroyed {destroyed}/{total} in {report.seconds:.0f} s",
               f"bootstrap protection: {report.protection_check}"]
+    if report.peak_apply_memory:
+        wave, peak = max(report.peak_apply_memory.items(), key=lambda item: item[1])
+        lines.append(f"peak memory of an apply wave: {peak / 2**20:,.0f} MiB ({wave}: terraform "
+                     "and its provider plugins)")
     for plan in report.variant_plans:
         lines.append(f"variant plan of {plan.stack}: {len(plan.moved)} moved, {plan.add} to add, "
                      f"{plan.change} to change, {plan.destroy} to destroy")

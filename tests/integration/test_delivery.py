@@ -36,7 +36,6 @@ PROJECT_KEYS = {
     "silence_pr_comments",
 }
 AUTOPLAN_KEYS = {"enabled", "when_modified"}
-REQUIREMENTS = {"approved", "mergeable", "undiverged"}
 SSM_PATH = re.compile(r"^/[a-z0-9-]+/(?P<producer>[a-z0-9-]+)/[a-z0-9-]+$")
 
 
@@ -155,11 +154,12 @@ def test_autoplan_watches_the_stack_json_and_its_assets(projects):
             assert tree(REPO / project["dir"] / "assets"), f"{name}: empty assets/"
 
 
-def test_apply_requires_review(projects):
+def test_requirements_are_left_to_the_server(projects):
+    # apply/plan/import requirements are restricted keys: the server-side config
+    # sets them (tests/stacks/test_atlantis_server.py), so a PR cannot loosen them.
     for name, project in projects.items():
-        requirements = set(project["apply_requirements"])
-        assert requirements <= REQUIREMENTS, name
-        assert {"approved", "mergeable"} <= requirements, name
+        assert not {"apply_requirements", "plan_requirements", "import_requirements"} & set(
+            project), name
 
 
 def test_terraform_version_is_an_exact_release_the_stacks_accept(projects, stack_json):

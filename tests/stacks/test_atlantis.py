@@ -97,7 +97,9 @@ def test_task_definition(atlantis):
     assert task["family"] == "prod-atlantis"
     assert task["requires_compatibilities"] == ["FARGATE"]
     assert task["network_mode"] == "awsvpc"
-    assert (task["cpu"], task["memory"]) == ("1024", "2048")
+    # The phase-4 group (3 stacks, 5 provider processes) peaked at about 3.2 GiB
+    # locally; the task holds that with room (see TASK_MEMORY_MIB).
+    assert (task["cpu"], task["memory"]) == ("2048", "6144")
     assert task["runtime_platform"] == {"operating_system_family": "LINUX",
                                         "cpu_architecture": "X86_64"}
     assert task["execution_role_arn"] != task["task_role_arn"]
@@ -111,7 +113,7 @@ def test_task_definition(atlantis):
 
 def test_container_is_pinned_read_only_and_unprivileged(containers):
     atlantis = containers["atlantis"]
-    assert atlantis["image"] == "ghcr.io/runatlantis/atlantis:v0.35.0"
+    assert atlantis["image"] == "ghcr.io/runatlantis/atlantis:v0.47.1"
     assert atlantis["portMappings"] == [{"containerPort": 4141, "protocol": "tcp"}]
     assert atlantis["healthCheck"]["command"] == [
         "CMD-SHELL", "curl -f http://localhost:4141/healthz || exit 1"]
@@ -131,7 +133,9 @@ def test_container_is_pinned_read_only_and_unprivileged(containers):
 def test_container_configuration_and_secrets(containers):
     atlantis = containers["atlantis"]
     env = {e["name"]: e["value"] for e in atlantis["environment"]}
-    assert env == {
+    # The server-side flags have their own tests in test_atlantis_server.py.
+    assert {k: env[k] for k in ("ATLANTIS_ATLANTIS_URL", "ATLANTIS_DATA_DIR", "ATLANTIS_PORT",
+                                "ATLANTIS_REPO_ALLOWLIST")} == {
         "ATLANTIS_ATLANTIS_URL": "https://atlantis.set-of.com",
         "ATLANTIS_DATA_DIR": "/home/atlantis/.atlantis",
         "ATLANTIS_PORT": "4141",
@@ -139,14 +143,19 @@ def test_container_configuration_and_secrets(containers):
     }
     secrets = {s["name"]: s["valueFrom"] for s in atlantis["secrets"]}
     token = ssm("from-secrets-atlantis-github-token-arn")
+    web = ssm("from-secrets-atlantis-web-credentials-arn")
     assert secrets == {
         "ATLANTIS_GH_TOKEN": f"{token}:token::",
         "ATLANTIS_GH_USER": f"{token}:user::",
         "ATLANTIS_GH_WEBHOOK_SECRET": f"{ssm('from-secrets-atlantis-webhook-secret-arn')}:value::",
+        "ATLANTIS_WEB_USERNAME": f"{web}:username::",
+        "ATLANTIS_WEB_PASSWORD": f"{web}:password::",
     }
+    # Nothing secret travels as a plain environment variable.
+    assert not [k for k in env if "TOKEN" in k or "PASSWORD" in k or "SECRET" in k]
 
 
-def test_execution_role_reads_only_the_two_secrets(atlantis):
+def test_execution_role_reads_only_the_atlantis_secrets(atlantis):
     roles = {r["name"]: r for r in atlantis["resource"]["aws_iam_role"].values()}
     assert set(roles) == {"prod-atlantis-execution", "prod-atlantis-task"}
     for role in roles.values():
@@ -158,7 +167,8 @@ def test_execution_role_reads_only_the_two_secrets(atlantis):
     assert found["ReadAtlantisSecrets"]["actions"] == ["secretsmanager:GetSecretValue"]
     assert found["ReadAtlantisSecrets"]["resources"] == [
         ssm("from-secrets-atlantis-github-token-arn"),
-        ssm("from-secrets-atlantis-webhook-secret-arn")]
+        ssm("from-secrets-atlantis-webhook-secret-arn"),
+        ssm("from-secrets-atlantis-web-credentials-arn")]
     assert found["DecryptAtlantisSecrets"]["resources"] == [ssm("from-kms-secrets-key-arn")]
     attachments = [a["policy_arn"] for a in
                    atlantis["resource"]["aws_iam_role_policy_attachment"].values()]
@@ -166,9 +176,14 @@ def test_execution_role_reads_only_the_two_secrets(atlantis):
         "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]
 
 
-def test_task_role_only_mounts_its_access_point(atlantis):
+def test_task_role_mounts_its_access_point_and_assumes_the_terraform_roles(atlantis):
     policies = {p["name"]: p for p in atlantis["resource"]["aws_iam_role_policy"].values()}
-    assert set(policies) == {"prod-atlantis-execution-secrets", "prod-atlantis-task-efs"}
+    assert set(policies) == {"prod-atlantis-execution-secrets", "prod-atlantis-task-efs",
+                             "prod-atlantis-task-terraform-roles"}
+    (assume,) = document(atlantis, policies["prod-atlantis-task-terraform-roles"]["policy"]).values()
+    assert assume["actions"] == ["sts:AssumeRole"]
+    assert assume["resources"] == [ssm("from-bootstrap-atlantis-plan-role-arn"),
+                                   ssm("from-bootstrap-atlantis-apply-role-arn")]
     (statement,) = document(atlantis, policies["prod-atlantis-task-efs"]["policy"]).values()
     assert statement["actions"] == ["elasticfilesystem:ClientMount",
                                     "elasticfilesystem:ClientWrite"]
@@ -246,7 +261,7 @@ def test_dns_alias(atlantis):
 
 def test_reads_only_earlier_stacks(atlantis):
     producers = {d["name"].split("/")[2] for d in atlantis["data"]["aws_ssm_parameter"].values()}
-    assert producers == {"kms", "network", "acm", "route53", "secrets"}
+    assert producers == {"bootstrap", "kms", "network", "acm", "route53", "secrets"}
 
 
 def test_publishes_its_contracts(atlantis):

@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from stacks.bootstrap import (
+    LOCK_TABLE_CHANGES,
+    ROLE_CHANGES,
+    STATE_BUCKET_CHANGES,
+    STATE_KEY_CHANGES,
+    TRAIL_CHANGES,
+)
 from stacks.registry import STACK_NAMES
-from tests.stacks.synth_json import at_path, one
+from tests.stacks.synth_json import at_path, by_name, one
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +107,10 @@ def test_github_role_trusts_only_the_repository_and_branches(boot):
 
 
 def test_github_role_reaches_only_the_state(boot):
-    assert one(boot, "aws_iam_role")["name"] == "prod-github-actions"
-    assert "aws_iam_role_policy_attachment" not in boot["resource"]
+    assert set(by_name(boot, "aws_iam_role")) == {
+        "prod-github-actions", "prod-atlantis-plan", "prod-atlantis-apply"}
+    attached = {a["role"] for a in boot["resource"]["aws_iam_role_policy_attachment"].values()}
+    assert not [r for r in attached if "github-actions" in r]
     policy = at_path(boot, "data", "aws_iam_policy_document",
                      "bootstrap/github-actions-role/policy-terraform-state-document")
     for statement in policy["statement"]:
@@ -113,10 +122,78 @@ def test_github_role_reaches_only_the_state(boot):
     assert resources["UseStateKey"].startswith("${aws_kms_key.state-key")
 
 
+ACCOUNT = "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}"
+
+
+@pytest.mark.parametrize("role", ["atlantis-plan-role", "atlantis-apply-role"])
+def test_atlantis_roles_trust_only_the_task_role_without_needing_it(boot, role):
+    trust = at_path(boot, "data", "aws_iam_policy_document", f"bootstrap/{role}/trust-policy")
+    (statement,) = trust["statement"]
+    assert statement["actions"] == ["sts:AssumeRole"]
+    # The account root, narrowed to the task role: IAM accepts the trust before
+    # the atlantis stack has created that role.
+    assert statement["principals"] == [{"type": "AWS", "identifiers": [f"{ACCOUNT}:root"]}]
+    assert statement["condition"] == [{"test": "ArnEquals", "variable": "aws:PrincipalArn",
+                                       "values": [f"{ACCOUNT}:role/prod-atlantis-task"]}]
+
+
+def _attachments(boot, role_name):
+    role = next(n for n, r in boot["resource"]["aws_iam_role"].items() if r["name"] == role_name)
+    return [a for a in boot["resource"]["aws_iam_role_policy_attachment"].values()
+            if a["role"] == f"${{aws_iam_role.{role}.name}}"]
+
+
+def test_plan_role_reads_and_locks_only(boot):
+    [attachment] = _attachments(boot, "prod-atlantis-plan")
+    assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    policy = at_path(boot, "data", "aws_iam_policy_document",
+                     "bootstrap/atlantis-plan-role/policy-terraform-state-document")
+    statements = {s["sid"]: s for s in policy["statement"]}
+    assert set(statements) == {"LockState", "DecryptState"}
+    assert statements["LockState"]["resources"][0].startswith("${aws_dynamodb_table.lock-table")
+    assert statements["DecryptState"]["actions"] == ["kms:Decrypt", "kms:DescribeKey"]
+    writes = [a for s in statements.values() for a in s["actions"]
+              if a.split(":")[1].startswith(("Put", "Delete")) and not a.startswith("dynamodb:")]
+    assert writes == []
+
+
+def test_apply_role_cannot_widen_itself_or_touch_the_state_and_trail(boot):
+    [attachment] = _attachments(boot, "prod-atlantis-apply")
+    assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/AdministratorAccess"
+    assert set(attachment["//"]["waivers"]) == {"SEC002", "CKV_AWS_274"}
+    policy = at_path(boot, "data", "aws_iam_policy_document",
+                     "bootstrap/atlantis-apply-role/policy-guard-rails-document")
+    denies = {s["sid"]: s for s in policy["statement"]}
+    assert all(s["effect"] == "Deny" for s in denies.values())
+    assert denies["NoChangeToTheAtlantisRoles"]["resources"] == [
+        f"{ACCOUNT}:role/prod-atlantis-plan", f"{ACCOUNT}:role/prod-atlantis-apply"]
+    for sid, actions, target in (
+            ("NoChangeToTheAtlantisRoles", ROLE_CHANGES, None),
+            ("NoWeakerStateBucket", STATE_BUCKET_CHANGES, "${aws_s3_bucket.state-bucket"),
+            ("NoWeakerLockTable", LOCK_TABLE_CHANGES, "${aws_dynamodb_table.lock-table"),
+            ("NoWeakerStateKey", STATE_KEY_CHANGES, "${aws_kms_key.state-key"),
+            ("NoTrailStopped", TRAIL_CHANGES, None)):
+        assert set(denies[sid]["actions"]) == set(actions), sid
+        if target:
+            assert denies[sid]["resources"][0].startswith(target), sid
+    assert {"iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy"} <= set(
+        ROLE_CHANGES)
+    assert {"s3:DeleteBucket", "s3:PutBucketPolicy"} <= set(STATE_BUCKET_CHANGES)
+
+
+def test_apply_role_guards_the_trail_the_cloudtrail_stack_creates(boot, stack_json):
+    trail = one(stack_json("cloudtrail"), "aws_cloudtrail")["name"]
+    policy = at_path(boot, "data", "aws_iam_policy_document",
+                     "bootstrap/atlantis-apply-role/policy-guard-rails-document")
+    [guard] = [s for s in policy["statement"] if s["sid"] == "NoTrailStopped"]
+    assert guard["resources"][0].endswith(f":trail/{trail}")
+
+
 def test_ssm_parameters(boot):
     names = {p["name"] for p in boot["resource"]["aws_ssm_parameter"].values()}
     assert names == {f"/prod/bootstrap/{n}" for n in (
-        "state-bucket-name", "lock-table-name", "state-key-arn", "github-actions-role-arn")}
+        "state-bucket-name", "lock-table-name", "state-key-arn", "github-actions-role-arn",
+        "atlantis-plan-role-arn", "atlantis-apply-role-arn")}
 
 
 def test_snapshot(snapshot):

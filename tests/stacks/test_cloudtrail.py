@@ -56,6 +56,9 @@ def test_trail_delivers_to_its_log_group_through_its_role(cloudtrail):
     (trust,) = policy(cloudtrail, role["assume_role_policy"])["statement"]
     assert trust["principals"] == [{"type": "Service",
                                     "identifiers": ["cloudtrail.amazonaws.com"]}]
+    # CloudTrail documents that this role does not support aws:SourceAccount or
+    # aws:SourceArn (cloudtrail-required-policy-for-cloudwatch-logs.html).
+    assert "condition" not in trust
     inline = by_name(cloudtrail, "aws_iam_role_policy")["prod-cloudtrail-logs-deliver-logs"]
     (statement,) = policy(cloudtrail, inline["policy"])["statement"]
     assert statement["actions"] == ["logs:CreateLogStream", "logs:PutLogEvents"]

@@ -81,11 +81,20 @@ def test_account_principals_only_through_their_service(kms, purpose):
 
 
 def test_logs_key_is_limited_to_log_groups_of_the_account(kms):
-    service = statements(kms, "logs")["ServiceUse"]
+    stmts = statements(kms, "logs")
+    service = stmts["ServiceUse"]
     assert service["principals"] == [{"type": "Service",
                                       "identifiers": ["logs.ap-northeast-2.amazonaws.com"]}]
+    assert service["actions"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*",
+                                  "kms:ReEncrypt*"]
     (arn,) = conditions(service)[("ArnLike", "kms:EncryptionContext:aws:logs:arn")]
     assert ":logs:ap-northeast-2:" in arn and arn.endswith(":log-group:*")
+    # DescribeKey requests carry no encryption context, so it has its own
+    # statement, without that condition (it returns key metadata only).
+    describe = stmts["ServiceUseDescribeKey"]
+    assert describe["principals"] == service["principals"]
+    assert describe["actions"] == ["kms:DescribeKey"]
+    assert "condition" not in describe
 
 
 def test_sns_key_serves_sns_and_alarm_and_event_publishers(kms):
@@ -104,7 +113,9 @@ def test_cloudtrail_key_follows_the_cloudtrail_documentation(kms):
     assert ("StringLike", "aws:SourceArn") in cond
     assert ("StringLike", "kms:EncryptionContext:aws:cloudtrail:arn") in cond
     assert conditions(stmts["CloudTrailDescribeKey"]).keys() == {("StringLike", "aws:SourceArn")}
-    assert stmts["AccountDecryptTrailLogs"]["actions"] == ["kms:Decrypt", "kms:ReEncryptFrom"]
+    decrypt = stmts["AccountDecryptTrailLogs"]
+    assert decrypt["actions"] == ["kms:Decrypt", "kms:ReEncryptFrom"]
+    assert ("StringLike", "kms:EncryptionContext:aws:cloudtrail:arn") in conditions(decrypt)
 
 
 def test_no_key_policy_names_the_public(kms):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.stacks.synth_json import one, ssm
+from tests.stacks.synth_json import by_name, one, policy, ssm
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,17 @@ def test_instance_is_hardened(rds):
     assert db["publicly_accessible"] is False
     assert db["lifecycle"] == {"prevent_destroy": True}
     assert "password" not in db
+
+
+def test_enhanced_monitoring_role_serves_only_this_instance(rds):
+    role = by_name(rds, "aws_iam_role")["prod-mysql-monitoring"]
+    (trust,) = policy(rds, role["assume_role_policy"])["statement"]
+    assert trust["principals"] == [{"type": "Service",
+                                    "identifiers": ["monitoring.rds.amazonaws.com"]}]
+    conditions = {c["variable"]: c for c in trust["condition"]}
+    assert conditions["aws:SourceAccount"]["test"] == "StringEquals"
+    (arn,) = conditions["aws:SourceArn"]["values"]
+    assert ":rds:${data.aws_region." in arn and arn.endswith(":db:prod-mysql")
 
 
 def test_tls_is_required_and_subnets_are_private(rds):

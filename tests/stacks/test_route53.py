@@ -51,11 +51,20 @@ def test_replica_of_the_multi_region_logs_key(dns):
     assert replica["deletion_window_in_days"] == 30
     assert replica["lifecycle"]["prevent_destroy"] is True
     statements = {s["sid"]: s for s in document(dns, "route53/query-log-key-policy")["statement"]}
+    assert set(statements) == {"AccountAdministration", "QueryLogGroupUse",
+                               "QueryLogGroupUseDescribeKey"}
     use = statements["QueryLogGroupUse"]
     assert use["principals"][0]["identifiers"] == ["logs.us-east-1.amazonaws.com"]
+    assert use["actions"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*",
+                              "kms:ReEncrypt*"]
     (condition,) = use["condition"]
     assert condition["variable"] == "kms:EncryptionContext:aws:logs:arn"
     assert condition["values"][0].endswith(":log-group:/aws/route53/set-of.com")
+    # DescribeKey requests carry no encryption context: a statement without it.
+    describe = statements["QueryLogGroupUseDescribeKey"]
+    assert describe["principals"] == use["principals"]
+    assert describe["actions"] == ["kms:DescribeKey"]
+    assert "condition" not in describe
     assert one(dns, "aws_kms_alias")["provider"] == US_EAST_1
 
 

@@ -1,5 +1,6 @@
 """secrets stack: the Atlantis secrets under the secrets key, the rotation
-Lambda (deterministic package, least-privilege role, VPC placement) and its schedule."""
+Lambda (deterministic package, least-privilege role, VPC placement, what it
+needs to keep the GitHub webhook and Atlantis in step) and its schedule."""
 
 from __future__ import annotations
 
@@ -26,14 +27,16 @@ def document(stack, reference):
 
 def test_secrets_use_the_secrets_key_and_a_recovery_window(secrets):
     found = by_name(secrets, "aws_secretsmanager_secret")
-    assert set(found) == {"prod/atlantis/github-token", "prod/atlantis/webhook-secret"}
+    assert set(found) == {"prod/atlantis/github-token", "prod/atlantis/webhook-secret",
+                          "prod/atlantis/web-credentials"}
     for secret in found.values():
         assert secret["kms_key_id"] == ssm("from-kms-secrets-key-arn")
         assert secret["recovery_window_in_days"] == 30
 
 
 def test_no_secret_value_is_in_terraform(secrets):
-    # The token is put by an operator; the webhook secret by the rotation function.
+    # The token and the web credentials are put by an operator; the webhook
+    # secret by the rotation function.
     assert "aws_secretsmanager_secret_version" not in secrets["resource"]
 
 
@@ -75,6 +78,9 @@ def test_role_may_rotate_exactly_the_webhook_secret(secrets):
     assert role["name"] == "prod-secret-rotation"
     (trust,) = document(secrets, role["assume_role_policy"])
     assert trust["principals"] == [{"type": "Service", "identifiers": ["lambda.amazonaws.com"]}]
+    assert trust["condition"] == [{
+        "test": "StringEquals", "variable": "aws:SourceAccount",
+        "values": ["${data.aws_caller_identity.account.account_id}"]}]
     policy = one(secrets, "aws_iam_role_policy")
     found = {s["sid"]: s for s in document(secrets, policy["policy"])}
     assert set(found["RotateGeneratedSecrets"]["actions"]) == {
@@ -92,14 +98,60 @@ def test_role_may_rotate_exactly_the_webhook_secret(secrets):
     assert attachment["policy_arn"].endswith("service-role/AWSLambdaVPCAccessExecutionRole")
 
 
-def test_function_reaches_only_the_secrets_manager_endpoint(secrets):
+def test_role_may_read_the_token_and_restart_exactly_the_atlantis_service(secrets):
+    policy = one(secrets, "aws_iam_role_policy")
+    found = {s["sid"]: s for s in document(secrets, policy["policy"])}
+    # Read only: the token is decrypted with the secrets key (UseSecretsKey).
+    assert found["ReadGithubToken"]["actions"] == ["secretsmanager:GetSecretValue"]
+    assert found["ReadGithubToken"]["resources"] == [
+        "${aws_secretsmanager_secret.github-token.arn}"]
+    assert found["RestartAtlantis"]["actions"] == ["ecs:UpdateService"]
+    assert found["RestartAtlantis"]["resources"] == [
+        "arn:${data.aws_partition.partition.partition}:ecs:ap-northeast-2:"
+        "${data.aws_caller_identity.account.account_id}:service/atlantis-prod/prod-atlantis"]
+    # The web credentials are for Atlantis only.
+    assert "web-credentials" not in json.dumps(found)
+
+
+def test_function_knows_where_the_webhook_secret_has_copies(secrets):
+    function = one(secrets, "aws_lambda_function")
+    assert function["environment"]["variables"] == {
+        "WEBHOOK_SECRET_ARN": "${aws_secretsmanager_secret.webhook-secret.arn}",
+        "GITHUB_REPOSITORY": "connectly/infrastructure",
+        "WEBHOOK_URL": "https://atlantis.set-of.com/events",
+        "GITHUB_TOKEN_SECRET_ARN": "${aws_secretsmanager_secret.github-token.arn}",
+        "ATLANTIS_ECS_CLUSTER": "atlantis-prod",
+        "ATLANTIS_ECS_SERVICE": "prod-atlantis",
+    }
+    # The construct encrypts variables with the secrets key once there are any.
+    assert function["kms_key_arn"] == ssm("from-kms-secrets-key-arn")
+
+
+def test_atlantis_names_match_the_atlantis_stack(secrets, stack_json):
+    # Derived from the settings, not read from SSM (atlantis deploys later):
+    # this is what keeps the two derivations from drifting apart.
+    atlantis = stack_json("atlantis")
+    variables = one(secrets, "aws_lambda_function")["environment"]["variables"]
+    assert variables["ATLANTIS_ECS_CLUSTER"] == one(atlantis, "aws_ecs_cluster")["name"]
+    assert variables["ATLANTIS_ECS_SERVICE"] == one(atlantis, "aws_ecs_service")["name"]
+    (record,) = [r for r in atlantis["resource"]["aws_route53_record"].values()
+                 if r["name"].startswith("atlantis.")]
+    assert variables["WEBHOOK_URL"] == f"https://{record['name']}/events"
+
+
+def test_function_reaches_the_endpoint_and_https_through_the_nat(secrets):
     groups = by_name(secrets, "aws_security_group")
     assert set(groups) == {"prod-secret-rotation", "prod-secretsmanager-endpoint"}
-    (egress,) = secrets["resource"]["aws_vpc_security_group_egress_rule"].values()
-    assert egress["security_group_id"] == "${aws_security_group.rotation-security-group_7BF5A4C8.id}"
-    assert egress["from_port"] == egress["to_port"] == 443
-    assert egress["referenced_security_group_id"] == \
-        "${aws_security_group.endpoint-security-group_909A950B.id}"
+    egress = {(rule.get("referenced_security_group_id") or rule["cidr_ipv4"]): rule
+              for rule in secrets["resource"]["aws_vpc_security_group_egress_rule"].values()}
+    assert set(egress) == {"${aws_security_group.endpoint-security-group_909A950B.id}",
+                           "0.0.0.0/0"}
+    for rule in egress.values():
+        assert rule["security_group_id"] == \
+            "${aws_security_group.rotation-security-group_7BF5A4C8.id}"
+        assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 443, 443)
+    # GitHub's API has no fixed range; ECS has no endpoint in the VPC.
+    assert "GitHub" in egress["0.0.0.0/0"]["description"]
     (ingress,) = secrets["resource"]["aws_vpc_security_group_ingress_rule"].values()
     # Nothing may call the function's ENIs; the endpoint takes HTTPS from the VPC.
     assert ingress["security_group_id"] == \
@@ -120,7 +172,11 @@ def test_no_literal_secret_anywhere(secrets):
 def test_publishes_its_contracts(secrets):
     published = {p["name"] for p in secrets["resource"]["aws_ssm_parameter"].values()}
     assert {"/prod/secrets/atlantis-github-token-arn", "/prod/secrets/atlantis-webhook-secret-arn",
+            "/prod/secrets/atlantis-web-credentials-arn",
             "/prod/secrets/rotation-function-arn"} <= published
+    web = next(p for p in secrets["resource"]["aws_ssm_parameter"].values()
+               if p["name"] == "/prod/secrets/atlantis-web-credentials-arn")
+    assert web["value"] == "${aws_secretsmanager_secret.atlantis-web-credentials.arn}"
 
 
 def test_state_lives_in_its_own_key(secrets):

@@ -51,7 +51,16 @@ def renamed(**changes: str) -> dict[str, StackOutput]:
 def test_unchanged_output_has_nothing_to_report():
     report = run(BASE, BASE)
     assert (report.failures, report.changes, report.notes) == ([], [], [])
-    assert "every resource address is unchanged" in report.summary()
+    assert report.summary() == ("address ledger: every committed resource address is kept "
+                                "against cdktf.out/")
+
+
+def test_new_addresses_are_counted_in_the_summary():
+    new = {"rds": output(**{k.replace(".", "__"): v for k, v in BASE["rds"].resources.items()},
+                         aws_sns_topic__extra_X={"name": "x"})}
+    report = run(BASE, new)
+    assert report.failures == []
+    assert report.summary().endswith("; new addresses: 1 in rds")
 
 
 def test_renamed_protected_resource_is_refused_with_the_move_to_add():

@@ -161,3 +161,64 @@ def test_only_one_default_target_group(stack, tags):
     with pytest.raises(ConfigError) as error:
         alb.add_target_group("prod-other", 80, "/", VPC)
     assert "already has a default target group" in str(error.value)
+
+
+HOOKS = ("192.30.252.0/22", "185.199.108.0/22", "140.82.112.0/20", "143.55.64.0/20",
+         "9.234.98.160/28", "9.234.98.176/28", "9.234.106.48/28")
+
+
+@pytest.fixture(scope="module")
+def routed(make_stack, synth, tags):
+    stack = make_stack()
+    alb = ApplicationLoadBalancer(stack, "alb", props(tags))
+    group = alb.add_target_group("prod-app", 4141, "/healthz", VPC,
+                                 path_patterns=("/healthz",), priority=1)
+    rules = alb.forward("events", group, priority=10, path_patterns=("/events",),
+                        source_ips=HOOKS)
+    alb.forward("operators", group, priority=100, source_ips=("198.51.100.0/24",))
+    return rules, synth(stack)
+
+
+def _rule_conditions(body):
+    return {kind: condition[kind]["values"] for condition in body["condition"]
+            for kind in ("path_pattern", "source_ip") if condition.get(kind)}
+
+
+def test_forward_spreads_source_ranges_over_rules_of_five_values(routed):
+    rules, doc = routed
+    assert len(rules) == 2
+    bodies = sorted(doc["resource"]["aws_lb_listener_rule"].items())
+    events = {name: body for name, body in bodies if name.startswith("alb_rule-events-")}
+    assert sorted(b["priority"] for b in events.values()) == [10, 11]
+    conditions = [_rule_conditions(b) for b in sorted(events.values(), key=lambda b: b["priority"])]
+    assert conditions == [{"path_pattern": ["/events"], "source_ip": list(HOOKS[:4])},
+                          {"path_pattern": ["/events"], "source_ip": list(HOOKS[4:])}]
+    [operators] = [b for name, b in bodies if name.startswith("alb_rule-operators-0")]
+    assert _rule_conditions(operators) == {"source_ip": ["198.51.100.0/24"]}
+    assert operators["action"][0]["type"] == "forward"
+
+
+def test_routed_target_group_leaves_the_listener_answering_404(routed):
+    _, doc = routed
+    (https,) = [b for b in doc["resource"]["aws_lb_listener"].values() if b["port"] == 443]
+    assert https["default_action"][0]["type"] == "fixed-response"
+    assert https["default_action"][0]["fixed_response"]["status_code"] == "404"
+
+
+@pytest.mark.parametrize(("kwargs", "fragment"), [
+    ({}, "give at least one of host_headers, path_patterns and source_ips"),
+    ({"source_ips": ("0.0.0.0/0",)}, "forward source_ips[0] is '0.0.0.0/0'"),
+    ({"source_ips": ("10.0.0.1/8",)}, "forward source_ips[0] is '10.0.0.1/8'"),
+    ({"name": "Events", "path_patterns": ("/x",)}, "forward name is 'Events'"),
+    ({"path_patterns": ("/a", "/b", "/c", "/d", "/e"), "source_ips": ("10.0.0.0/8",)},
+     "with source_ips at most 4 values are allowed"),
+    ({"priority": 0, "path_patterns": ("/x",)}, "forward priority is 0"),
+])
+def test_forward_rejects_bad_routes(stack, tags, kwargs, fragment):
+    alb = ApplicationLoadBalancer(stack, "alb", props(tags))
+    group = alb.add_target_group("prod-app", 80, "/", VPC, path_patterns=("/",), priority=1)
+    arguments = {"name": "events", "priority": 10, **kwargs}
+    with pytest.raises(ConfigError) as error:
+        alb.forward(arguments.pop("name"), group, **arguments)
+    assert "unit/alb" in str(error.value)
+    assert fragment in str(error.value)

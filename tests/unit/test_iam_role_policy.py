@@ -6,6 +6,7 @@ import pytest
 
 from constructs_lib.errors import ConfigError
 from constructs_lib.iam_role_policy import (
+    AccountTrust,
     Condition,
     FederatedTrust,
     IamRolePolicy,
@@ -105,6 +106,35 @@ def test_federated_trust_and_admin_waiver(built):
     assert role["max_session_duration"] == 7200
 
 
+def test_account_trust_names_the_root_narrowed_to_principals(make_stack, synth, tags):
+    stack = make_stack()
+    trust = AccountTrust(account_root="arn:aws:iam::123456789012:root",
+                         principal_arns=("arn:aws:iam::123456789012:role/prod-atlantis-task",))
+    IamRolePolicy(stack, "plan", props(tags, name="prod-atlantis-plan", service_principals=(),
+                                       account=trust))
+    doc = synth(stack)
+    (document,) = of(doc, "data", "aws_iam_policy_document", "plan_trust-policy").values()
+    assert document["statement"] == [{
+        "actions": ["sts:AssumeRole"], "effect": "Allow",
+        "principals": [{"type": "AWS", "identifiers": ["arn:aws:iam::123456789012:root"]}],
+        "condition": [{"test": "ArnEquals", "variable": "aws:PrincipalArn",
+                       "values": ["arn:aws:iam::123456789012:role/prod-atlantis-task"]}],
+    }]
+
+
+def test_admin_policy_waives_our_rule_and_checkovs(make_stack, synth, tags):
+    stack = make_stack()
+    IamRolePolicy(stack, "apply", props(
+        tags, name="prod-atlantis-apply",
+        managed_policy_arns=("arn:aws:iam::aws:policy/AdministratorAccess",),
+        allow_admin_reason="applies every stack, with explicit denies"))
+    (attachment,) = of(synth(stack), "resource", "aws_iam_role_policy_attachment",
+                       "apply_").values()
+    assert attachment["//"]["waivers"] == {
+        "SEC002": "applies every stack, with explicit denies",
+        "CKV_AWS_274": "applies every stack, with explicit denies"}
+
+
 def test_ref(built):
     task, _ = built
     assert isinstance(task.ref, RoleRef)
@@ -129,6 +159,11 @@ def test_ref(built):
     ({"managed_policy_arns": ("ReadOnlyAccess",)}, "managed_policy_arns", "'ReadOnlyAccess'",
      "IAM policy ARN"),
     ({"max_session_duration": 60}, "max_session_duration", "60", "3600..43200"),
+    ({"service_principals": (), "account": AccountTrust(account_root="arn:aws:iam::1:root",
+                                                        principal_arns=())},
+     "account.principal_arns", "()", "name the principals"),
+    ({"account": AccountTrust(account_root="arn:aws:iam::1:root", principal_arns=("arn:r",))},
+     "service_principals", "('ecs-tasks.amazonaws.com',)", "exactly one of"),
     ({"allow_admin_reason": "because"}, "allow_admin_reason", "'because'", "at least 10"),
 ])
 def test_rejects_bad_props(stack, tags, overrides, field, shown, allowed):

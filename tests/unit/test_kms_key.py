@@ -7,7 +7,14 @@ import json
 import pytest
 
 from constructs_lib.errors import ConfigError
-from constructs_lib.kms_key import KmsKey, KmsKeyProps
+from constructs_lib.kms_key import (
+    ENCRYPTION_CONTEXT_ACTIONS,
+    USE_ACTIONS,
+    KmsKey,
+    KmsKeyProps,
+    condition_applies,
+    service_use_statements,
+)
 from constructs_lib.policy_document import Condition, PolicyStatement, Principal
 from constructs_lib.refs import KeyRef, RoleRef
 
@@ -15,6 +22,10 @@ ROLE = RoleRef(arn="arn:aws:iam::123456789012:role/prod-reader", name="prod-read
 VIA = ("s3.ap-northeast-2.amazonaws.com", "dynamodb.ap-northeast-2.amazonaws.com")
 EXTRA = PolicyStatement(sid="Extra", principals=(Principal(type="AWS", identifiers=(ROLE.arn,)),),
                         actions=("kms:Decrypt",), resources=("*",))
+SOURCE_ACCOUNT = Condition(test="StringEquals", variable="aws:SourceAccount",
+                           values=("123456789012",))
+LOG_GROUPS = Condition(test="ArnLike", variable="kms:EncryptionContext:aws:logs:arn",
+                       values=("arn:aws:logs:ap-northeast-2:123456789012:log-group:*",))
 
 
 def props(tags, **overrides) -> KmsKeyProps:
@@ -23,8 +34,7 @@ def props(tags, **overrides) -> KmsKeyProps:
         "description": "Encrypts the central log groups",
         "tags": tags,
         "service_principals": ("logs.ap-northeast-2.amazonaws.com",),
-        "service_conditions": (Condition(test="StringEquals", variable="aws:SourceAccount",
-                                      values=("123456789012",)),),
+        "service_conditions": (SOURCE_ACCOUNT,),
         "grant_roles": (ROLE,),
     }
     values.update(overrides)
@@ -41,6 +51,9 @@ def synthesized(make_stack, synth, tags):
     KmsKey(stack, "state-key", props(
         tags, name="prod-state", service_principals=(), service_conditions=(), grant_roles=(),
         extra_statements=(EXTRA,), via_services=VIA))
+    KmsKey(stack, "context-key", props(
+        tags, name="prod-context", service_conditions=(LOG_GROUPS, SOURCE_ACCOUNT),
+        grant_roles=()))
     return key, synth(stack)
 
 
@@ -122,6 +135,66 @@ def test_via_services_allow_account_use_and_resource_grants_through_them(synthes
     assert grant["actions"] == ["kms:CreateGrant"]
     assert grant["condition"][2] == {"test": "Bool", "variable": "kms:GrantIsForAWSResource",
                                      "values": ["true"]}
+
+
+def test_encryption_context_conditions_leave_describe_key_out(synthesized):
+    _, doc = synthesized
+    statements = _statements(doc, "context-key")
+    assert set(statements) == {"AccountAdministration", "ServiceUse", "ServiceUseDescribeKey"}
+    use, describe = statements["ServiceUse"], statements["ServiceUseDescribeKey"]
+    # DescribeKey requests carry no encryption context: under that condition it
+    # could never be allowed, so it keeps only the global condition.
+    assert use["actions"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*",
+                              "kms:ReEncrypt*"]
+    assert [c["variable"] for c in use["condition"]] == [
+        "kms:EncryptionContext:aws:logs:arn", "aws:SourceAccount"]
+    assert describe["actions"] == ["kms:DescribeKey"]
+    assert describe["principals"] == use["principals"]
+    assert [c["variable"] for c in describe["condition"]] == ["aws:SourceAccount"]
+
+
+def test_service_use_statements_split_only_when_a_condition_does_not_apply():
+    (plain,) = service_use_statements("Use", ("sns.amazonaws.com",), (SOURCE_ACCOUNT,))
+    assert plain.actions == USE_ACTIONS and plain.conditions == (SOURCE_ACCOUNT,)
+    use, describe = service_use_statements("Use", ("logs.us-east-1.amazonaws.com",),
+                                           (LOG_GROUPS,))
+    assert (use.sid, use.conditions) == ("Use", (LOG_GROUPS,))
+    assert "kms:DescribeKey" not in use.actions
+    assert (describe.sid, describe.actions, describe.conditions) == (
+        "UseDescribeKey", ("kms:DescribeKey",), ())
+
+
+@pytest.mark.parametrize("action, applies", [
+    ("kms:Decrypt", True), ("kms:GenerateDataKey*", True), ("kms:ReEncryptFrom", True),
+    ("kms:CreateGrant", True), ("KMS:encrypt", True),
+    ("kms:DescribeKey", False), ("kms:*", False), ("kms:Describe*", False), ("s3:GetObject", False),
+])
+def test_encryption_context_keys_apply_only_to_their_actions(action, applies):
+    assert condition_applies("kms:EncryptionContext:aws:logs:arn", action) is applies
+    assert condition_applies("kms:EncryptionContextKeys", action) is applies
+    # Global keys are in every request.
+    assert condition_applies("aws:SourceAccount", action) is True
+
+
+def test_encryption_context_actions_are_the_documented_ones():
+    # conditions-kms.html, kms:EncryptionContext:context-key "API operations".
+    operations = {"CreateGrant", "Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyPair",
+                  "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext",
+                  "ReEncryptFrom", "ReEncryptTo", "RetireGrant"}
+    assert {a for a in ENCRYPTION_CONTEXT_ACTIONS if "*" not in a} == {
+        f"kms:{o}" for o in operations}
+
+
+def test_rejects_extra_statements_with_a_condition_an_action_never_carries(stack, tags):
+    describe = PolicyStatement(sid="Describe", principals=EXTRA.principals,
+                               actions=("kms:Decrypt", "kms:DescribeKey"), resources=("*",),
+                               conditions=(LOG_GROUPS,))
+    with pytest.raises(ConfigError) as err:
+        KmsKey(stack, "bad", props(tags, extra_statements=(describe,)))
+    message = str(err.value)
+    assert ("extra_statements[0].conditions is 'kms:EncryptionContext:aws:logs:arn'; "
+            "requests for kms:DescribeKey never carry this condition key") in message
+    assert "kms:Decrypt" not in message
 
 
 @pytest.mark.parametrize("field, value, shown, allowed", [

@@ -93,9 +93,22 @@ def test_enhanced_monitoring_role(synthesized):
     role = _by_name(doc["resource"], "aws_iam_role", "db_")
     assert role["name"] == "prod-app-db-monitoring"
     trust = _by_name(doc["data"], "aws_iam_policy_document", "db_")
-    assert trust["statement"] == [{
-        "actions": ["sts:AssumeRole"], "effect": "Allow",
-        "principals": [{"identifiers": ["monitoring.rds.amazonaws.com"], "type": "Service"}]}]
+    account = "${data.aws_caller_identity.db_account_"
+    (statement,) = trust["statement"]
+    assert statement["actions"] == ["sts:AssumeRole"]
+    assert statement["effect"] == "Allow"
+    assert statement["principals"] == [
+        {"identifiers": ["monitoring.rds.amazonaws.com"], "type": "Service"}]
+    # Only for this instance of this account (confused-deputy protection).
+    source_account, source_arn = statement["condition"]
+    assert (source_account["test"], source_account["variable"]) == (
+        "StringEquals", "aws:SourceAccount")
+    assert source_account["values"][0].startswith(account)
+    assert (source_arn["test"], source_arn["variable"]) == ("ArnLike", "aws:SourceArn")
+    (arn,) = source_arn["values"]
+    assert arn.startswith("arn:${data.aws_partition.db_partition_")
+    assert ":rds:${data.aws_region.db_region_" in arn
+    assert f":{account}" in arn and arn.endswith(".account_id}:db:prod-app-db")
     attachment = _by_name(doc["resource"], "aws_iam_role_policy_attachment", "db_")
     assert attachment["policy_arn"].endswith("service-role/AmazonRDSEnhancedMonitoringRole")
 

@@ -21,6 +21,15 @@ def with_tags(**changes):
     return dataclasses.replace(SETTINGS, tags=dataclasses.replace(SETTINGS.tags, **changes))
 
 
+def with_atlantis(**changes):
+    return dataclasses.replace(SETTINGS, atlantis=dataclasses.replace(SETTINGS.atlantis, **changes))
+
+
+def with_hooks(cidrs):
+    return dataclasses.replace(SETTINGS, github=dataclasses.replace(SETTINGS.github,
+                                                                    hook_cidrs=cidrs))
+
+
 def problems_of(settings) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         validate_settings(settings)
@@ -92,6 +101,20 @@ def test_unknown_environment_names_the_allowed_ones():
         pytest.param(dataclasses.replace(SETTINGS, log_retention_days=100),
                      "log_retention_days is 100; allowed are the values CloudWatch Logs accepts",
                      id="log-retention"),
+        pytest.param(with_hooks(()), "github.hook_cidrs is (); at least one range is required",
+                     id="no-hook-ranges"),
+        pytest.param(with_hooks(("192.30.252.0/33",)),
+                     "github.hook_cidrs[0] is '192.30.252.0/33'; allowed is an IPv4 CIDR block",
+                     id="bad-hook-range"),
+        pytest.param(with_atlantis(operator_cidrs=("0.0.0.0/0",)),
+                     "atlantis.operator_cidrs[0] is '0.0.0.0/0'; the whole internet is not a "
+                     "source range", id="ui-open-to-all"),
+        pytest.param(with_atlantis(team_allowlist=()),
+                     "atlantis.team_allowlist is (); at least one (team, command) pair",
+                     id="no-team"),
+        pytest.param(with_atlantis(team_allowlist=(("platform-team", "destroy"),)),
+                     "atlantis.team_allowlist[0] is ('platform-team', 'destroy'); allowed commands "
+                     "are version, plan, apply", id="unknown-command"),
     ],
 )
 def test_bad_settings_are_refused_with_a_sentence(settings, expected):

@@ -1,0 +1,138 @@
+"""What Atlantis is told about this repository, from one place: the settings each
+project of the repo-level `atlantis.yaml` carries, the server-side repo config
+(deployed in the Atlantis task as ATLANTIS_REPO_CONFIG_JSON) that allows exactly
+the restricted keys those projects use, and the roles its workflows run with.
+
+Read from runatlantis/atlantis at v0.47.1 (the image we pin): `ValidateRepoCfg` in
+server/core/config/valid/global_cfg.go refuses a repo config that sets a
+restricted key the server's `allowed_overrides` does not list, and the server
+config's JSON form is parsed by server/core/config/raw/global_cfg.go.
+"""
+
+from __future__ import annotations
+
+ATLANTIS_VERSION = "v0.47.1"
+"""The newest release (2026-08-20) with the fix of runatlantis/atlantis#5791 (PR
+#6102, "update PullStatus between execution group runs", first in v0.42.0): before
+it, one `atlantis apply` over several execution_order_groups failed every project
+whose depends_on was applied in an earlier group of the same command."""
+IMAGE = f"ghcr.io/runatlantis/atlantis:{ATLANTIS_VERSION}"
+
+TERRAFORM_VERSION = "v1.11.4"
+"""The exact Terraform the tests validate and plan with (stacks accept >= 1.11, < 2).
+Atlantis downloads this version, so a PR plan runs the binary CI ran."""
+
+RESTRICTED_KEYS = (
+    "workflow", "apply_requirements", "plan_requirements", "import_requirements",
+    "delete_source_branch_on_merge", "repo_locking", "repo_locks", "custom_policy_check",
+    "silence_pr_comments",
+)
+"""Project keys a repo config may set only when the server allows them, in the
+order `ValidateRepoCfg` checks them (global_cfg.go at v0.47.1)."""
+
+CHECKOUT_STRATEGY = "merge"
+"""Atlantis plans the PR merged into the base branch, so the plan is what `main`
+will hold, and `undiverged` compares that merge with the current base branch (in
+the default `branch` mode `HasDiverged` is always false: server/events/working_dir.go)."""
+
+APPLY_REQUIREMENTS = ("approved", "mergeable", "undiverged")
+"""Server-side, so a PR cannot loosen them by editing atlantis.yaml:
+approved: GitHub shows an approving review; mergeable: GitHub would merge the PR
+now (branch protection: required reviews and checks pass); undiverged: the base
+branch has not moved since the plan's merge (with the merge checkout strategy)."""
+
+PLAN_PROFILE = "atlantis-plan"
+APPLY_PROFILE = "atlantis-apply"
+
+
+def task_role_name(env: str) -> str:
+    """The Atlantis task role (atlantis stack): the only principal the plan and
+    apply roles (bootstrap stack) trust."""
+    return f"{env}-atlantis-task"
+
+
+def plan_role_name(env: str) -> str:
+    return f"{env}-atlantis-plan"
+
+
+def apply_role_name(env: str) -> str:
+    return f"{env}-atlantis-apply"
+
+
+def aws_profiles(plan_role_arn: str, apply_role_arn: str) -> str:
+    """The AWS config the workflows select from with AWS_PROFILE: each profile
+    assumes its role from the task's own credentials (the ECS container endpoint)."""
+    lines = []
+    for profile, arn in ((PLAN_PROFILE, plan_role_arn), (APPLY_PROFILE, apply_role_arn)):
+        lines += [f"[profile {profile}]", f"role_arn = {arn}", "credential_source = EcsContainer",
+                  f"role_session_name = {profile}"]
+    return "\n".join(lines) + "\n"
+
+
+def _write_profiles(plan_role_arn: str, apply_role_arn: str) -> dict:
+    # Written by every stage (parallel projects write the same bytes; the rename
+    # is atomic) into the data directory's HOME, where the SDKs look.
+    text = aws_profiles(plan_role_arn, apply_role_arn)
+    quoted = " ".join(f"'{line}'" for line in text.splitlines())
+    command = ('mkdir -p "$HOME/.aws" && printf \'%s\\n\' ' + quoted
+               + ' > "$HOME/.aws/config.$$" && mv "$HOME/.aws/config.$$" "$HOME/.aws/config"')
+    return {"run": {"command": command, "output": "hide"}}
+
+
+STACK_WORKFLOW = "stack"
+SELF_WORKFLOW = "atlantis-self"
+SELF_STACK = "atlantis"
+"""The stack that runs Atlantis: applying it replaces the task running the apply."""
+SELF_APPLY_REFUSAL = (
+    "The atlantis project is not applied by Atlantis: its apply replaces the ECS task "
+    "that runs it, which would stop mid-apply with the state lock held. Apply it by "
+    "hand (README: Atlantis, Self-apply), then comment `atlantis plan -p "
+    "atlantis` to confirm no changes."
+)
+
+
+def project_settings(stack: str) -> dict[str, str]:
+    """Keys the atlantis.yaml project of `stack` sets beyond dir, order and autoplan."""
+    return {"workflow": SELF_WORKFLOW} if stack == SELF_STACK else {}
+
+
+def restricted_keys_used(stacks: tuple[str, ...]) -> list[str]:
+    """The restricted keys the projects of `stacks` set, sorted."""
+    return sorted({key for stack in stacks for key in project_settings(stack)}
+                  & set(RESTRICTED_KEYS))
+
+
+def _env(name: str, value: str) -> dict:
+    return {"env": {"name": name, "value": value}}
+
+
+def server_repo_config(repository: str, stacks: tuple[str, ...], *, plan_role_arn: str,
+                       apply_role_arn: str) -> dict:
+    """The server-side repo config for `github.com/<repository>` (owner/name).
+
+    Plans run as the plan role (reads everything, writes only the state lock),
+    applies as the apply role; the stacks' own JSON names no role, so an
+    engineer plans by hand with their own credentials."""
+    profiles = _write_profiles(plan_role_arn, apply_role_arn)
+    plan = {"steps": [profiles, _env("AWS_PROFILE", PLAN_PROFILE), "init", "plan"]}
+
+    def workflow(apply_steps: list) -> dict:
+        return {"plan": plan, "apply": {"steps": apply_steps}}
+
+    return {
+        "repos": [{
+            "id": f"github.com/{repository}",
+            "apply_requirements": list(APPLY_REQUIREMENTS),
+            "import_requirements": list(APPLY_REQUIREMENTS),
+            "workflow": STACK_WORKFLOW,
+            "allowed_overrides": restricted_keys_used(stacks),
+            "allowed_workflows": [STACK_WORKFLOW, SELF_WORKFLOW],
+            "allow_custom_workflows": False,
+            "delete_source_branch_on_merge": False,
+        }],
+        "workflows": {
+            STACK_WORKFLOW: workflow([profiles, _env("AWS_PROFILE", APPLY_PROFILE), "apply"]),
+            # A run step that fails: Atlantis posts its output on the PR.
+            SELF_WORKFLOW: workflow([{"run": f"echo '{SELF_APPLY_REFUSAL}' >&2; exit 1"}]),
+        },
+    }

@@ -1,0 +1,221 @@
+"""The Atlantis server as the atlantis stack deploys it: its flags and server-side
+repo config (read from the synthesized task definition, not from a second copy)
+accept the committed atlantis.yaml, require review, check out the merge, admit
+only the allowlisted teams, keep strangers off the UI and refuse self-apply."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from environments import load_environment
+from environments.github_hooks import GITHUB_HOOK_RANGES
+from stacks.atlantis_repo_config import (
+    APPLY_PROFILE,
+    ATLANTIS_VERSION,
+    PLAN_PROFILE,
+    RESTRICTED_KEYS,
+    SELF_APPLY_REFUSAL,
+    SELF_STACK,
+)
+from tests.stacks.synth_json import one, resources
+from tools.atlantis_merge import validate_repo_cfg
+
+REPO = Path(__file__).resolve().parents[2]
+SETTINGS = load_environment("prod")
+REPO_ID = f"github.com/{SETTINGS.github.repository}"
+
+
+@pytest.fixture(scope="module")
+def atlantis(stack_json):
+    return stack_json("atlantis")
+
+
+@pytest.fixture(scope="module")
+def containers(atlantis):
+    task = one(atlantis, "aws_ecs_task_definition")
+    return {c["name"]: c for c in json.loads(task["container_definitions"])}
+
+
+@pytest.fixture(scope="module")
+def flags(containers):
+    return {e["name"]: e["value"] for e in containers["atlantis"]["environment"]}
+
+
+@pytest.fixture(scope="module")
+def server_cfg(flags):
+    return json.loads(flags["ATLANTIS_REPO_CONFIG_JSON"])
+
+
+@pytest.fixture(scope="module")
+def our_repo(server_cfg):
+    [repo] = [r for r in server_cfg["repos"] if r["id"] == REPO_ID]
+    return repo
+
+
+@pytest.fixture(scope="module")
+def repo_cfg(synth_dir):
+    """The atlantis.yaml a fresh synth generates (the freshness test ties it to the
+    committed one)."""
+    return yaml.safe_load((synth_dir / "generated" / "atlantis.yaml").read_text())
+
+
+def test_server_accepts_the_repo_config(repo_cfg, server_cfg):
+    assert validate_repo_cfg(repo_cfg, server_cfg, REPO_ID) is None
+
+
+def test_server_allows_exactly_the_restricted_keys_the_repo_config_uses(repo_cfg, our_repo):
+    used = {key for project in repo_cfg["projects"] for key in project} & set(RESTRICTED_KEYS)
+    assert set(our_repo["allowed_overrides"]) == used
+    assert used == {"workflow"}, "only the atlantis project picks its workflow"
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("apply_requirements", []),
+    ("plan_requirements", ["approved"]),
+    ("delete_source_branch_on_merge", True),
+])
+def test_server_refuses_a_restricted_key_it_does_not_allow(repo_cfg, server_cfg, key, value):
+    planted = copy.deepcopy(repo_cfg)
+    planted["projects"][0][key] = value
+    assert validate_repo_cfg(planted, server_cfg, REPO_ID) == (
+        f"repo config not allowed to set '{key}' key: server-side config needs "
+        f"'allowed_overrides: [{key}]'")
+
+
+def test_server_refuses_custom_workflows_and_unknown_ones(repo_cfg, server_cfg):
+    planted = copy.deepcopy(repo_cfg)
+    planted["workflows"] = {"mine": {"apply": {"steps": ["apply"]}}}
+    assert "not allowed to define custom workflows" in validate_repo_cfg(
+        planted, server_cfg, REPO_ID)
+    planted = copy.deepcopy(repo_cfg)
+    planted["projects"][0]["workflow"] = "mine"
+    assert validate_repo_cfg(planted, server_cfg, REPO_ID) == 'workflow "mine" is not defined anywhere'
+
+
+def test_another_repository_gets_nothing(repo_cfg, server_cfg):
+    # Atlantis' default repo allows no override, so our workflow key is refused there.
+    assert validate_repo_cfg(repo_cfg, server_cfg, "github.com/someone/else") == (
+        "repo config not allowed to set 'workflow' key: server-side config needs "
+        "'allowed_overrides: [workflow]'")
+
+
+def test_apply_requires_review_server_side(repo_cfg, our_repo):
+    assert set(our_repo["apply_requirements"]) == {"approved", "mergeable", "undiverged"}
+    assert our_repo["import_requirements"] == our_repo["apply_requirements"]
+    assert our_repo["allow_custom_workflows"] is False
+    assert not [p for p in repo_cfg["projects"] if "apply_requirements" in p]
+
+
+def test_checkout_strategy_makes_undiverged_meaningful(flags, our_repo):
+    # In branch mode HasDiverged is always false (server/events/working_dir.go).
+    if "undiverged" in our_repo["apply_requirements"]:
+        assert flags["ATLANTIS_CHECKOUT_STRATEGY"] == "merge"
+
+
+def test_ui_and_api_need_authentication(flags, containers):
+    assert flags["ATLANTIS_WEB_BASIC_AUTH"] == "true"
+    secrets = {s["name"]: s["valueFrom"] for s in containers["atlantis"]["secrets"]}
+    credentials = "${data.aws_ssm_parameter.from-secrets-atlantis-web-credentials-arn.insecure_value}"
+    assert secrets["ATLANTIS_WEB_USERNAME"] == f"{credentials}:username::"
+    assert secrets["ATLANTIS_WEB_PASSWORD"] == f"{credentials}:password::"
+    assert "ATLANTIS_WEB_PASSWORD" not in flags
+
+
+def _rules(atlantis):
+    rules = []
+    for body in resources(atlantis, "aws_lb_listener_rule").values():
+        conditions = {}
+        for condition in body["condition"]:
+            for kind in ("path_pattern", "source_ip", "host_header"):
+                if condition.get(kind):
+                    conditions[kind] = condition[kind]["values"]
+        rules.append((body["priority"], conditions, body["action"]))
+    return sorted(rules, key=lambda r: r[0])
+
+
+def test_only_github_reaches_events_and_nobody_else_reaches_the_ui(atlantis):
+    listener = next(b for b in resources(atlantis, "aws_lb_listener").values()
+                    if b["port"] == 443)
+    assert [a["type"] for a in listener["default_action"]] == ["fixed-response"]
+    rules = _rules(atlantis)
+    open_rules = [c for _, c, _ in rules if "source_ip" not in c]
+    assert open_rules == [{"path_pattern": ["/healthz"]}]
+    events = [c for _, c, _ in rules if c.get("path_pattern") == ["/events"]]
+    assert {cidr for c in events for cidr in c["source_ip"]} == set(SETTINGS.github.hook_cidrs)
+    for _, conditions, _ in rules:
+        assert sum(len(v) for v in conditions.values()) <= 5  # the ALB's quota per rule
+    # No operator ranges in prod's settings: no other rule forwards anything.
+    assert len(rules) == 1 + len(events)
+    assert SETTINGS.atlantis.operator_cidrs == ()
+
+
+def test_github_hook_ranges_are_dated_and_sourced():
+    assert GITHUB_HOOK_RANGES.ipv4, "no webhook would reach Atlantis"
+    assert date.fromisoformat(GITHUB_HOOK_RANGES.read_on) <= date.today()
+    assert "https://api.github.com/meta" in GITHUB_HOOK_RANGES.sources
+    assert SETTINGS.github.hook_cidrs == GITHUB_HOOK_RANGES.ipv4
+
+
+def test_comment_commands_come_from_the_team_allowlist(flags):
+    pairs = [tuple(p.split(":")) for p in flags["ATLANTIS_GH_TEAM_ALLOWLIST"].split(",")]
+    assert pairs == list(SETTINGS.atlantis.team_allowlist)
+    assert ("platform-team", "apply") in pairs
+    assert not [team for team, _ in pairs if team == "*"]
+    assert flags["ATLANTIS_HIDE_PREV_PLAN_COMMENTS"] == "true"
+
+
+def test_image_is_the_pinned_release(containers):
+    for container in containers.values():
+        assert container["image"] == f"ghcr.io/runatlantis/atlantis:{ATLANTIS_VERSION}"
+    major, minor, _ = map(int, re.fullmatch(r"v(\d+)\.(\d+)\.(\d+)", ATLANTIS_VERSION).groups())
+    assert (major, minor) >= (0, 42), "the fix of runatlantis/atlantis#5791 is in v0.42.0"
+
+
+def _env_steps(steps):
+    return [s["env"] for s in steps if isinstance(s, dict) and "env" in s]
+
+
+def test_atlantis_refuses_to_apply_itself(repo_cfg, server_cfg):
+    projects = {p["name"]: p for p in repo_cfg["projects"]}
+    workflow = server_cfg["workflows"][projects[SELF_STACK]["workflow"]]
+    [step] = workflow["apply"]["steps"]
+    assert SELF_APPLY_REFUSAL in step["run"] and step["run"].endswith("exit 1")
+    assert workflow["plan"] == server_cfg["workflows"]["stack"]["plan"]
+    others = [p for name, p in projects.items() if name != SELF_STACK]
+    assert others and not [p for p in others if "workflow" in p]
+    assert server_cfg["repos"][0]["workflow"] == "stack"
+
+
+def test_plans_run_as_the_plan_role_and_applies_as_the_apply_role(server_cfg):
+    stack = server_cfg["workflows"]["stack"]
+    plan, apply = stack["plan"]["steps"], stack["apply"]["steps"]
+    assert plan[-2:] == ["init", "plan"] and apply[-1] == "apply"
+    assert _env_steps(plan) == [{"name": "AWS_PROFILE", "value": PLAN_PROFILE}]
+    assert _env_steps(apply) == [{"name": "AWS_PROFILE", "value": APPLY_PROFILE}]
+    # The first step writes the profiles; each assumes its role from the task's
+    # own credentials (the ECS container endpoint).
+    for steps in (plan, apply):
+        command = steps[0]["run"]["command"]
+        for profile, role in ((PLAN_PROFILE, "plan"), (APPLY_PROFILE, "apply")):
+            arn = f"${{data.aws_ssm_parameter.from-bootstrap-atlantis-{role}-role-arn.insecure_value}}"
+            assert f"'[profile {profile}]' 'role_arn = {arn}' 'credential_source = EcsContainer'" \
+                in command
+        assert command.endswith('> "$HOME/.aws/config.$$" && mv "$HOME/.aws/config.$$" '
+                                '"$HOME/.aws/config"')
+
+
+def test_the_stacks_name_no_role(stack_json):
+    # So an engineer plans and applies by hand with their own credentials.
+    from stacks.registry import STACK_NAMES
+    for name in STACK_NAMES:
+        doc = stack_json(name)
+        assert "assume_role" not in json.dumps(doc["terraform"]["backend"]), name
+        for provider in doc["provider"]["aws"]:
+            assert "assume_role" not in provider and "profile" not in provider, name
