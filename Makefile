@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: synth test lint check check-tags check-encryption check-naming check-tfsec \
-        check-protection check-checkov check-fresh deploy-local bench snapshots clean
+        check-protection check-checkov check-fresh deploy-local pr-flow bench snapshots clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,7 +52,9 @@ check-checkov: $(VENV)/.dev
 check-fresh: $(VENV)/.runtime
 	$(PY) -m tools.freshness
 
-deploy-local: $(VENV)/.dev
+## pr-flow (= deploy-local): every stack on moto, bootstrap by hand and everything
+## else as pull requests played through Atlantis' flow, then protection and destroy.
+deploy-local pr-flow: $(VENV)/.dev
 	$(PY) -m tools.deploy_local
 
 bench: $(VENV)/.dev

@@ -76,11 +76,12 @@ TASK_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskE
 # variants install (busybox wget exists only in the Alpine one).
 HEALTH_CHECK = f"curl -f http://localhost:{PORT}/healthz || exit 1"
 # Sized from a measurement: the phase-4 group applies logging, monitoring and
-# cloudtrail at once (5 provider processes, with the us-east-1 aliases), which
-# peaked at about 3.2 GiB of terraform plus providers in the local deploy
-# (`peak memory of an apply wave` in its summary). 6 GiB holds that, Atlantis
-# and git with room; 2 vCPU (Fargate's smallest size with 6 GiB is 1 vCPU, but
-# three plans at once are CPU-bound) keeps a group's plan near its local time.
+# cloudtrail at once (5 provider processes, with the us-east-1 aliases). In
+# `make pr-flow` the apply of their saved plans peaked at 2.4 GiB of terraform
+# plus providers (`peak memory of an apply wave` in its summary); the same group
+# applied with `apply -auto-approve`, which refreshes too, at 3.2 GiB. 6 GiB holds
+# that, Atlantis and git with room; 2 vCPU (1 vCPU would allow 6 GiB, but three
+# applies at once are CPU-bound) keeps a group near its local time.
 TASK_CPU = 2048
 TASK_MEMORY_MIB = 6144
 
@@ -389,6 +390,11 @@ class AtlantisStack(GovernedStack):
             propagate_tags="SERVICE",
             # The target group must be attached to a listener before a service uses it.
             depends_on=[self.load_balancer.https_listener],
+            # Atlantis applies this stack too: a new task definition must not roll
+            # the task that runs the apply (the old one stops first, see above).
+            # An apply registers the new revision; rolling it is a separate step
+            # when no run is going (README: Atlantis, Self-apply).
+            lifecycle={"ignore_changes": ["task_definition"]},
             tags=self.tags.resource_tags(name),
         )
 

@@ -80,20 +80,14 @@ def _write_profiles(plan_role_arn: str, apply_role_arn: str) -> dict:
 
 
 STACK_WORKFLOW = "stack"
-SELF_WORKFLOW = "atlantis-self"
-SELF_STACK = "atlantis"
-"""The stack that runs Atlantis: applying it replaces the task running the apply."""
-SELF_APPLY_REFUSAL = (
-    "The atlantis project is not applied by Atlantis: its apply replaces the ECS task "
-    "that runs it, which would stop mid-apply with the state lock held. Apply it by "
-    "hand (README: Atlantis, Self-apply), then comment `atlantis plan -p "
-    "atlantis` to confirm no changes."
-)
 
 
 def project_settings(stack: str) -> dict[str, str]:
-    """Keys the atlantis.yaml project of `stack` sets beyond dir, order and autoplan."""
-    return {"workflow": SELF_WORKFLOW} if stack == SELF_STACK else {}
+    """Keys the atlantis.yaml project of `stack` sets beyond dir, order and autoplan:
+    none today. Requirements and the workflow are server-side, so a PR cannot
+    loosen them; a key added here that is restricted is allowed server-side by
+    `restricted_keys_used`, and nothing else is."""
+    return {}
 
 
 def restricted_keys_used(stacks: tuple[str, ...]) -> list[str]:
@@ -115,10 +109,6 @@ def server_repo_config(repository: str, stacks: tuple[str, ...], *, plan_role_ar
     engineer plans by hand with their own credentials."""
     profiles = _write_profiles(plan_role_arn, apply_role_arn)
     plan = {"steps": [profiles, _env("AWS_PROFILE", PLAN_PROFILE), "init", "plan"]}
-
-    def workflow(apply_steps: list) -> dict:
-        return {"plan": plan, "apply": {"steps": apply_steps}}
-
     return {
         "repos": [{
             "id": f"github.com/{repository}",
@@ -126,13 +116,14 @@ def server_repo_config(repository: str, stacks: tuple[str, ...], *, plan_role_ar
             "import_requirements": list(APPLY_REQUIREMENTS),
             "workflow": STACK_WORKFLOW,
             "allowed_overrides": restricted_keys_used(stacks),
-            "allowed_workflows": [STACK_WORKFLOW, SELF_WORKFLOW],
+            "allowed_workflows": [STACK_WORKFLOW],
             "allow_custom_workflows": False,
             "delete_source_branch_on_merge": False,
         }],
         "workflows": {
-            STACK_WORKFLOW: workflow([profiles, _env("AWS_PROFILE", APPLY_PROFILE), "apply"]),
-            # A run step that fails: Atlantis posts its output on the PR.
-            SELF_WORKFLOW: workflow([{"run": f"echo '{SELF_APPLY_REFUSAL}' >&2; exit 1"}]),
+            STACK_WORKFLOW: {
+                "plan": plan,
+                "apply": {"steps": [profiles, _env("AWS_PROFILE", APPLY_PROFILE), "apply"]},
+            },
         },
     }

@@ -89,8 +89,14 @@ def config(graph: ContractGraph, outdir: Path) -> dict:
     return {
         "version": 3,
         "automerge": False,
-        # Plans only read; Atlantis still runs them group by group.
-        "parallel_plan": True,
+        # Plans run one at a time: each plan stage starts with `init -upgrade` (the
+        # lock files are not committed, so Atlantis deletes them), which reinstalls
+        # the provider into the TF_PLUGIN_CACHE_DIR Atlantis shares between projects,
+        # and Terraform's plugin cache is not safe for concurrent installs: the
+        # parallel plan of the phase-4 group failed in `make pr-flow` with "failed
+        # to create directory ... plugin-cache/...: file exists". Applies have no
+        # init step.
+        "parallel_plan": False,
         # Within a group only the phase-4 stacks share a group and none reads
         # another (the graph refuses it), so applying them together is safe.
         "parallel_apply": True,

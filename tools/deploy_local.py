@@ -1,7 +1,10 @@
-"""Deploy the synthesized stacks to moto with the real Terraform and provider, re-plan, destroy.
+"""Deploy the synthesized stacks to moto with the real Terraform and provider, the way
+they reach production: bootstrap applied by hand, every other apply a pull request
+played through Atlantis' flow with the plan and apply roles (tools/pr_runs.py), then
+the protection check and the destroy.
 
-Run: `make deploy-local` (or `python -m tools.deploy_local --help`). Works on a scratch copy
-of cdktf.out/; the moto server lives only as long as the run.
+Run: `make pr-flow` (or `make deploy-local`, `python -m tools.deploy_local --help`).
+Works on a scratch copy of cdktf.out/; the moto server lives only as long as the run.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from tools.local_aws import (
     MOTO_RUNTIME_CONFIG,
     MOTO_SETTINGS,
     LocalAws,
+    assumed_roles,
 )
 from tools.local_overrides import (
     BACKEND_OVERRIDE,
@@ -48,13 +52,23 @@ from tools.local_overrides import (
     teardown_override,
     write_json,
 )
+from tools.pr_flow import synthesize_every_stack_change
+from tools.pr_runs import (
+    ContainerCredentials,
+    PullRequestRecord,
+    atlantis_task_environment,
+    failures,
+    new_pull_request,
+    record,
+    resolve_ssm_references,
+    task_env,
+)
 from tools.process_memory import child_pids, tree_rss
 from tools.terraform_cli import cli_config_env
 
 REPO = Path(__file__).resolve().parent.parent
 BOOTSTRAP = STACK_NAMES[0]
 PROTECTED_MESSAGE = "Instance cannot be destroyed"
-REPLAN_WORKERS = 3
 COMMAND_TIMEOUT = 1200
 """Seconds one terraform command may take before the run fails (nothing local is that slow)."""
 
@@ -75,6 +89,9 @@ class StackResult:
     apply_seconds: float | None = None
     replan: str = "not run"
     destroyed: bool = False
+    planned_as: str | None = None
+    """The caller its state's aws_caller_identity holds: read when the applied plan was
+    made, so the role the plan workflow's profile assumed."""
 
 
 @dataclass
@@ -95,6 +112,12 @@ class Report:
     exclusions: list[Exclusion] = field(default_factory=list)
     quirks: list[AppliedQuirk] = field(default_factory=list)
     variant_plans: list[VariantPlan] = field(default_factory=list)
+    pull_requests: list[PullRequestRecord] = field(default_factory=list)
+    """Every Atlantis command the PRs ran, with one result per project."""
+    monitoring_only: list[str] = field(default_factory=list)
+    """The projects planned for the PR that touches only monitoring."""
+    assumed_roles: dict[str, int] = field(default_factory=dict)
+    """`<role>/<session>` -> STS AssumeRole calls on moto during the PRs."""
     peak_apply_memory: dict[str, int] = field(default_factory=dict)
     """Apply wave (its stacks joined by '+') -> the largest sum of VmRSS of its
     terraform processes and their provider plugins, in bytes."""
@@ -114,6 +137,9 @@ class Report:
             "moto_patches": list(MOTO_PATCHES),
             "variant_plans": [asdict(v) for v in self.variant_plans],
             "peak_apply_memory": self.peak_apply_memory,
+            "pull_requests": [asdict(r) for r in self.pull_requests],
+            "monitoring_only": self.monitoring_only,
+            "assumed_roles": self.assumed_roles,
             "protection_check": self.protection_check,
             "failure": self.failure,
             "seconds": round(self.seconds, 1),
@@ -166,13 +192,6 @@ def _tail(text: str, lines: int = 120) -> str:
     return "\n".join(kept if len(kept) <= lines else ["...", *kept[-lines:]])
 
 
-def _plan_changes(text: str) -> str:
-    """The resource lines and the summary of a plan, for the failure report."""
-    keep = [line for line in text.splitlines()
-            if line.lstrip().startswith(("#", "~", "+", "-", "Plan:")) or "->" in line]
-    return "\n".join(keep[:80])
-
-
 # --- the flow ------------------------------------------------------------------------
 def prepare(source: Path, root: Path, names: list[str], report: Report) -> dict[str, dict]:
     """Copy the synth output, apply the exclusions and write the quirk overrides."""
@@ -208,7 +227,8 @@ def terraform_env(root: Path) -> dict[str, str]:
     return env
 
 
-def deploy(source: Path, root: Path, names: list[str], variant: Path | None = None) -> Report:
+def deploy(source: Path, root: Path, names: list[str], *, atlantis_yaml: Path,
+           pr_change: Path, variant: Path | None = None) -> Report:
     started = time.monotonic()
     report = Report(stacks=[StackResult(name) for name in names])
     try:
@@ -222,8 +242,9 @@ def deploy(source: Path, root: Path, names: list[str], variant: Path | None = No
                 write_json(tf.stack_dir(name) / PROVIDER_OVERRIDE,
                            provider_override(stacks[name], aws.url))
             try:
-                _apply_all(tf, aws, stacks, names, report)
-                _replan_all(tf, names, report)
+                _apply_bootstrap(tf, aws, stacks, names, report)
+                _pull_requests(tf, aws, source, pr_change, atlantis_yaml, stacks, names,
+                               report)
                 if variant is not None:
                     _plan_variant(tf, source, variant, names, report)
                 _check_protection(tf, report)
@@ -298,53 +319,129 @@ class TerraformMemory:
             self._done.wait(self.INTERVAL)
 
 
-def _apply_all(tf: Terraform, aws: LocalAws, stacks: dict[str, dict], names: list[str],
-               report: Report) -> None:
-    done = itertools.count(1)
-
-    def apply(name: str) -> None:
-        stack_dir = tf.stack_dir(name)
-        if name == BOOTSTRAP:
-            # The state bucket does not exist yet: first apply with a local state.
-            write_json(stack_dir / BACKEND_OVERRIDE, local_backend_override())
-            tf.run(name, "init")
-            for other in names[1:]:
-                shutil.copy(stack_dir / ".terraform.lock.hcl", tf.stack_dir(other))
-        else:
-            write_json(stack_dir / BACKEND_OVERRIDE, s3_backend_override(stacks[name], aws.url))
-            tf.run(name, "init")
-        began = time.monotonic()
-        tf.run(name, "apply", "-auto-approve")
-        result = report.result(name)
-        result.apply_seconds = time.monotonic() - began
-        if name == BOOTSTRAP:
-            write_json(stack_dir / BACKEND_OVERRIDE, s3_backend_override(stacks[name], aws.url))
-            tf.run(name, "init", "-migrate-state", "-force-copy")
-            (stack_dir / "terraform.tfstate").unlink(missing_ok=True)
-            (stack_dir / "terraform.tfstate.backup").unlink(missing_ok=True)
-        result.resources = len(tf.managed_resources(name))
-        moved = ", state migrated to S3 on moto" if name == BOOTSTRAP else ""
-        say(f"apply    [{next(done)}/{len(names)}] {name}: {result.resources} resources in "
-            f"{result.apply_seconds:.1f} s{moved}")
-
-    _run_waves(_waves(names), apply, report.peak_apply_memory)
+def _apply_bootstrap(tf: Terraform, aws: LocalAws, stacks: dict[str, dict], names: list[str],
+                     report: Report) -> None:
+    """The first apply of the state stack, by hand with an admin's credentials (the
+    README's bootstrap runbook): a local state first, then moved into its own bucket."""
+    stack_dir = tf.stack_dir(BOOTSTRAP)
+    write_json(stack_dir / BACKEND_OVERRIDE, local_backend_override())
+    tf.run(BOOTSTRAP, "init")
+    began = time.monotonic()
+    tf.run(BOOTSTRAP, "apply", "-auto-approve")
+    result = report.result(BOOTSTRAP)
+    result.apply_seconds = time.monotonic() - began
+    for name in names:
+        write_json(tf.stack_dir(name) / BACKEND_OVERRIDE, s3_backend_override(stacks[name], aws.url))
+    tf.run(BOOTSTRAP, "init", "-migrate-state", "-force-copy")
+    (stack_dir / "terraform.tfstate").unlink(missing_ok=True)
+    (stack_dir / "terraform.tfstate.backup").unlink(missing_ok=True)
+    result.resources = len(tf.managed_resources(BOOTSTRAP))
+    say(f"apply    {BOOTSTRAP}: {result.resources} resources in {result.apply_seconds:.1f} s by "
+        "hand (first apply), state migrated to S3 on moto")
 
 
-def _replan_all(tf: Terraform, names: list[str], report: Report) -> None:
-    drift = []
-    # Plans only read: a few at once (Terraform waits on moto more than on the CPU).
-    with ThreadPoolExecutor(max_workers=REPLAN_WORKERS) as pool:
-        plans = list(pool.map(
-            lambda name: tf.run(name, "plan", "-detailed-exitcode", allowed=(0, 2)), names))
-    for index, (name, plan) in enumerate(zip(names, plans, strict=True), 1):
-        result = report.result(name)
-        result.replan = "no changes" if plan.returncode == 0 else "CHANGES"
-        say(f"re-plan  [{index}/{len(names)}] {name}: {result.replan}")
-        if plan.returncode == 2:
-            drift.append(f"--- {name}\n{_plan_changes(plan.stdout)}")
-    if drift:
-        # Teardown still runs (the resources exist); the run fails at the end.
-        report.failure = "re-plan found changes:\n" + "\n".join(drift)
+def _pull_requests(tf: Terraform, aws: LocalAws, source: Path, pr_change: Path,
+                   atlantis_yaml: Path, stacks: dict[str, dict], names: list[str],
+                   report: Report) -> None:
+    """Every other apply, the re-plan and the one-stack PR, through Atlantis' flow
+    (tools/pr_runs.py) with the credentials its workflows select."""
+    region = stacks[BOOTSTRAP]["provider"]["aws"][0]["region"]
+    flags = atlantis_task_environment(source)
+    ssm = aws.client("ssm", region)
+    server_cfg = json.loads(resolve_ssm_references(
+        flags["ATLANTIS_REPO_CONFIG_JSON"], source,
+        lambda name: ssm.get_parameter(Name=name)["Parameter"]["Value"]))
+    repo_id = flags["ATLANTIS_REPO_ALLOWLIST"]
+    with ContainerCredentials(aws, region) as endpoint:
+        env = task_env(tf.env, tf.root / "atlantis-home", endpoint.url)
+
+        def pull_request(label: str):
+            return new_pull_request(atlantis_yaml, server_cfg, repo_id, tf.root / "out", env,
+                                    tf.logs / label)
+
+        first = pull_request("pr-1-first-deployment")
+        groups: dict[int, list[str]] = {}
+        for name in names:
+            groups.setdefault(first.projects[name].group, []).append(name)
+        for number, group in enumerate(groups.values(), 1):
+            with TerraformMemory() as memory:
+                planned = record(report.pull_requests, "first deployment",
+                                 f"atlantis plan -p {' -p '.join(group)}", first.plan(group))
+                applied = record(report.pull_requests, "first deployment",
+                                 f"atlantis apply -p {' -p '.join(group)}", first.apply(group))
+            report.peak_apply_memory["+".join(group)] = memory.peak
+            _stop_on(failures(planned + applied), group[0], "first deployment")
+            seconds = {r.project: r.seconds for r in applied}
+            for name in group:
+                result = report.result(name)
+                if name in seconds:
+                    result.apply_seconds = seconds[name]
+                result.resources = len(tf.managed_resources(name))
+                result.planned_as = _caller(tf, name)
+                say(f"pr 1     [{number}/{len(groups)}] {name}: {first.status[name]}, "
+                    f"{result.resources} resources")
+
+        changed = _check_out(tf, pr_change, names, stacks)
+        every = pull_request("pr-2-every-stack")
+        planned = record(report.pull_requests, "every stack changes", "autoplan",
+                         every.autoplan(changed))
+        _stop_on(failures(planned) + [f"{r.project}: {r.status}" for r in planned
+                                      if r.status != "planned"], "every", "autoplan")
+        applied = record(report.pull_requests, "every stack changes", "atlantis apply",
+                         every.apply())
+        _stop_on(failures(applied), "every", "atlantis apply")
+        say(f"pr 2     planned {len(planned)}, applied {len(applied)} in one atlantis apply")
+        again = record(report.pull_requests, "every stack changes", "autoplan (second push)",
+                       every.autoplan(changed))
+        for result in again:
+            report.result(result.project).replan = (
+                "no changes" if result.status == "no changes" else "CHANGES")
+        say(f"pr 2     second run: {sum(r.status == 'no changes' for r in again)}/{len(again)} "
+            "no changes")
+        if any(r.status != "no changes" for r in again):
+            report.failure = "the second run of the PR found changes:\n" + "\n".join(
+                f"{r.project}: {r.status}: {r.summary}" for r in again)
+
+        only = pull_request("pr-3-monitoring")
+        touched = [f"cdktf.out/stacks/{name}/cdk.tf.json" for name in ("monitoring",)
+                   if name in names]
+        results = record(report.pull_requests, "monitoring only", "autoplan",
+                         only.autoplan(touched))
+        report.monitoring_only = [r.project for r in results]
+        say(f"pr 3     planned {', '.join(report.monitoring_only) or 'nothing'}")
+    report.assumed_roles = assumed_roles(aws.assumed_roles_log)
+
+
+def _caller(tf: Terraform, name: str) -> str | None:
+    for resource in tf.state_json(name).get("resources", []):
+        if resource["mode"] == "data" and resource["type"] == "aws_caller_identity":
+            return resource["instances"][0]["attributes"]["arn"]
+    return None
+
+
+def _stop_on(problems: list[str], stack: str, step: str) -> None:
+    if problems:
+        raise StepFailed(stack, step, "\n".join(problems))
+
+
+def _check_out(tf: Terraform, outdir: Path, names: list[str], stacks: dict[str, dict]) -> list[str]:
+    """Put the PR's synth into the stack directories (as a checkout of its branch would)
+    and return the files it changed, relative to the repository root."""
+    changed = []
+    for name in names:
+        relative = Path("stacks") / name / "cdk.tf.json"
+        stack = load_stack(outdir / "stacks" / name)
+        remove_excluded(name, stack)
+        target = tf.stack_dir(name) / "cdk.tf.json"
+        if json.loads(target.read_text()) == stack:
+            continue
+        write_json(target, stack)
+        override = quirks_override(stack, quirks_for(name, stack))
+        if override["resource"]:
+            write_json(tf.stack_dir(name) / QUIRKS_OVERRIDE, override)
+        stacks[name] = stack
+        changed.append(f"cdktf.out/{relative.as_posix()}")
+    return changed
 
 
 MOVED_LINE = re.compile(r"^\s*# (\S+) has moved to (\S+)$", re.MULTILINE)
@@ -469,6 +566,15 @@ def summary(report: Report) -> str:
         wave, peak = max(report.peak_apply_memory.items(), key=lambda item: item[1])
         lines.append(f"peak memory of an apply wave: {peak / 2**20:,.0f} MiB ({wave}: terraform "
                      "and its provider plugins)")
+    if report.assumed_roles:
+        lines.append("STS AssumeRole on moto during the PRs: " + ", ".join(
+            f"{role} x{count}" for role, count in report.assumed_roles.items()))
+    if report.pull_requests:
+        lines.append("Pull requests through Atlantis' flow (one line per project, as the PR "
+                     "comment says it):")
+    for entry in report.pull_requests:
+        lines.append(f"  [{entry.pr}] {entry.command}")
+        lines += [f"    {r['project']}: {r['status']}: {r['summary']}" for r in entry.results]
     for plan in report.variant_plans:
         lines.append(f"variant plan of {plan.stack}: {len(plan.moved)} moved, {plan.add} to add, "
                      f"{plan.change} to change, {plan.destroy} to destroy")
@@ -501,6 +607,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--stacks", help="comma-separated subset, in deploy order "
                         "(bootstrap is always included; for development)")
     parser.add_argument("--summary-json", type=Path, help="also write the summary as JSON")
+    parser.add_argument("--atlantis-yaml", type=Path, default=REPO / "atlantis.yaml",
+                        help="the repo-level Atlantis config the PRs use (default: the "
+                             "committed one)")
+    parser.add_argument("--pr-change", type=Path, metavar="OUTDIR",
+                        help="the synth of a PR that changes every stack (default: "
+                             "synthesized from a scratch copy with a planted change)")
     parser.add_argument("--variant", type=Path, metavar="OUTDIR",
                         help="a second synth output (e.g. with renamed constructs and their "
                              "declared moves): each stack whose JSON differs is planned "
@@ -530,7 +642,13 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (CI cancel) unwinds like Ctrl-C, so the moto server is stopped.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     say(f"deploy-local: {len(names)} stacks from {source}, scratch {root}")
-    report = deploy(source, root, names, args.variant.resolve() if args.variant else None)
+    pr_change = args.pr_change
+    if pr_change is None:
+        say("pr-flow: synthesizing a PR that changes every stack (scratch copy)")
+        pr_change = synthesize_every_stack_change(root / "pr-change")
+    report = deploy(source, root, names, atlantis_yaml=args.atlantis_yaml.resolve(),
+                    pr_change=pr_change.resolve(),
+                    variant=args.variant.resolve() if args.variant else None)
     say(summary(report))
     if args.summary_json:
         args.summary_json.write_text(json.dumps(report.to_json(), indent=2) + "\n")

@@ -54,6 +54,9 @@ MOTO_PATCHES = (
     "the status, and DescribeBackupPolicy reports it, DISABLED included.",
     "efs DeleteFileSystemPolicy: not implemented in moto 5.2.5 (destroy of "
     "aws_efs_file_system_policy fails); the patch clears the stored policy.",
+    "sts AssumeRole: recorded (role and session name) in the run's assumed-roles.jsonl, "
+    "so the summary can say which roles the Atlantis workflows assumed; the call itself "
+    "is unchanged.",
 )
 """Patches applied inside the moto server process, with the reason for each."""
 
@@ -171,7 +174,40 @@ def _patch_efs_backup_policy() -> None:
     EFSBackend.describe_backup_policy = describe_backup_policy
 
 
+ASSUMED_ROLES_LOG = "MOTO_ASSUMED_ROLES_LOG"
+"""Environment variable of the moto process: the file AssumeRole calls are recorded in."""
+
+
+def _record_assume_role() -> None:
+    from moto.sts.models import STSBackend
+
+    original = STSBackend.assume_role
+    log = os.environ.get(ASSUMED_ROLES_LOG)
+
+    def assume_role(self, **kwargs):
+        role = original(self, **kwargs)
+        if log:
+            with open(log, "a") as handle:
+                handle.write(json.dumps({"role_arn": kwargs.get("role_arn"),
+                                         "session": kwargs.get("role_session_name")}) + "\n")
+        return role
+
+    STSBackend.assume_role = assume_role
+
+
+def assumed_roles(log_path: Path) -> dict[str, int]:
+    """`<role name>/<session>` -> how often it was assumed, from the run's record."""
+    counts: dict[str, int] = {}
+    if log_path.exists():
+        for line in log_path.read_text().splitlines():
+            entry = json.loads(line)
+            key = f"{entry['role_arn'].rsplit('/', 1)[-1]}/{entry['session']}"
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def apply_patches() -> None:
+    _record_assume_role()
     _patch_efs_backup_policy()
     _patch_kms_replicate_key()
     _patch_policy_conditions()
@@ -196,9 +232,14 @@ class LocalAws:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def assumed_roles_log(self) -> Path:
+        return self.log_path.parent / "assumed-roles.jsonl"
+
     def start(self, timeout: float = 60.0) -> LocalAws:
         self.port = self.port or free_port()
-        env = {**os.environ, **MOTO_SETTINGS, **FAKE_CREDENTIALS}
+        env = {**os.environ, **MOTO_SETTINGS, **FAKE_CREDENTIALS,
+               ASSUMED_ROLES_LOG: str(self.assumed_roles_log)}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
         self.process = subprocess.Popen(

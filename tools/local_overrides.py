@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.local_aws import FAKE_CREDENTIALS
-
 PROVIDER_OVERRIDE = "local_provider_override.tf.json"
 BACKEND_OVERRIDE = "local_backend_override.tf.json"
 QUIRKS_OVERRIDE = "local_quirks_override.tf.json"
@@ -41,15 +39,15 @@ def load_stack(stack_dir: Path) -> dict:
 
 # --- provider and backend -----------------------------------------------------------
 def provider_override(stack: dict, url: str) -> dict:
-    """Every aws provider block (aliases included) talks to moto with fake keys."""
+    """Every aws provider block (aliases included) talks to moto. The credentials come
+    from the environment: an admin's fake keys, or the AWS profile an Atlantis
+    workflow selects (assumed through STS on moto)."""
     blocks = []
     for original in stack.get("provider", {}).get("aws", []):
         block = {
-            "access_key": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            "secret_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             "endpoints": [dict.fromkeys(ENDPOINT_SERVICES, url)],
             "s3_use_path_style": True,
-            # No instance metadata on a laptop or CI runner; the credentials are above.
+            # No instance metadata on a laptop or CI runner.
             "skip_metadata_api_check": True,
         }
         if "alias" in original:
@@ -62,8 +60,6 @@ def s3_backend_override(stack: dict, url: str) -> dict:
     """The stack's own S3 backend (bucket, key, lock table, KMS alias) reached on moto."""
     backend = dict(stack["terraform"]["backend"]["s3"])
     backend.update(
-        access_key=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        secret_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         endpoints=dict.fromkeys(BACKEND_ENDPOINTS, url),
         use_path_style=True,
         skip_metadata_api_check=True,

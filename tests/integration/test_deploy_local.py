@@ -13,19 +13,22 @@ import pytest
 from stacks.registry import STACK_NAMES
 from tools.deploy_local import PROTECTED_MESSAGE, REPO
 from tools.local_overrides import EXCLUDED_TYPE_PREFIXES
+from tools.pr_flow import synthesize_every_stack_change
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def deploy_summary(synth_out, renamed_synth, tmp_path_factory):
+def deploy_summary(synth_dir, renamed_synth, tmp_path_factory):
     root = tmp_path_factory.mktemp("deploy-local")
     summary = root / "summary.json"
     assert renamed_synth.accepted.returncode == 0, renamed_synth.accepted.stderr
+    pr_change = synthesize_every_stack_change(root / "pr-change")
     result = subprocess.run(
-        [sys.executable, "-m", "tools.deploy_local", "--outdir-from", str(synth_out),
+        [sys.executable, "-m", "tools.deploy_local", "--outdir-from", str(synth_dir / "out"),
          "--workdir", str(root / "scratch"), "--summary-json", str(summary),
-         "--variant", str(renamed_synth.out)],
+         "--atlantis-yaml", str(synth_dir / "generated" / "atlantis.yaml"),
+         "--pr-change", str(pr_change), "--variant", str(renamed_synth.out)],
         cwd=REPO, capture_output=True, text=True, timeout=45 * 60,
     )
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
@@ -38,6 +41,59 @@ def test_every_stack_is_applied(deploy_summary):
     assert list(stacks) == list(STACK_NAMES)
     for name, stack in stacks.items():
         assert stack["resources"], f"{name} applied no resources"
+
+
+def _commands(summary, pr):
+    return {entry["command"]: {r["project"]: r for r in entry["results"]}
+            for entry in summary["pull_requests"] if entry["pr"] == pr}
+
+
+def test_first_pr_applies_every_stack_group_by_group(deploy_summary):
+    summary, _ = deploy_summary
+    commands = _commands(summary, "first deployment")
+    applied = {p for cmd, results in commands.items() if cmd.startswith("atlantis apply")
+               for p, r in results.items() if r["status"] == "applied"}
+    assert applied == set(STACK_NAMES) - {"bootstrap"}  # bootstrap went first, by hand
+
+
+def test_workflows_plan_as_the_plan_role_and_apply_as_the_apply_role(deploy_summary):
+    summary, _ = deploy_summary
+    # The states' aws_caller_identity was read at plan time, through the plan profile.
+    # (bootstrap's first apply was by hand, so its state holds the admin.)
+    callers = {s["name"]: s["planned_as"] for s in summary["stacks"]
+               if s["planned_as"] and s["name"] != "bootstrap"}
+    assert callers, "no stack recorded its caller"
+    for name, caller in callers.items():
+        assert caller.endswith(":assumed-role/prod-atlantis-plan/atlantis-plan"), (name, caller)
+    # Each stage's profile assumed its role through STS on moto; nothing else was assumed.
+    assumed = summary["assumed_roles"]
+    assert assumed.get("prod-atlantis-plan/atlantis-plan", 0) > 0
+    assert assumed.get("prod-atlantis-apply/atlantis-apply", 0) > 0
+    assert set(assumed) <= {"prod-atlantis-plan/atlantis-plan",
+                            "prod-atlantis-apply/atlantis-apply", "atlantis-task-stand-in/ecs-task"}
+
+
+def test_pr_changing_every_stack_applies_all_11_in_one_apply(deploy_summary):
+    summary, _ = deploy_summary
+    commands = _commands(summary, "every stack changes")
+    assert set(commands["autoplan"]) == set(STACK_NAMES)
+    assert {r["status"] for r in commands["autoplan"].values()} == {"planned"}
+    applied = commands["atlantis apply"]
+    assert set(applied) == set(STACK_NAMES)
+    assert {r["status"] for r in applied.values()} == {"applied"}
+    assert all(r["change"] > 0 and r["destroy"] == 0 for r in applied.values()), applied
+
+
+def test_second_run_of_that_pr_reports_no_changes(deploy_summary):
+    summary, _ = deploy_summary
+    again = _commands(summary, "every stack changes")["autoplan (second push)"]
+    assert {p: r["summary"] for p, r in again.items()} == dict.fromkeys(STACK_NAMES,
+                                                                        "No changes.")
+
+
+def test_pr_touching_only_monitoring_plans_only_monitoring(deploy_summary):
+    summary, _ = deploy_summary
+    assert summary["monitoring_only"] == ["monitoring"]
 
 
 def test_every_stack_replans_without_changes(deploy_summary):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 def resources(stack, kind) -> dict[str, dict]:
     """The resources of `kind` by logical id; a KeyError if the stack has none."""
@@ -36,3 +38,9 @@ def policy(stack, reference: str) -> dict:
 def ssm(name):
     """The `${data.aws_ssm_parameter.<name>.insecure_value}` reference to an SSM parameter."""
     return f"${{data.aws_ssm_parameter.{name}.insecure_value}}"
+
+
+def containers(stack) -> dict[str, dict]:
+    """The container definitions of the stack's one ECS task definition, by name."""
+    return {c["name"]: c for c in json.loads(one(stack, "aws_ecs_task_definition")[
+        "container_definitions"])}

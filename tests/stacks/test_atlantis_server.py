@@ -21,9 +21,8 @@ from stacks.atlantis_repo_config import (
     ATLANTIS_VERSION,
     PLAN_PROFILE,
     RESTRICTED_KEYS,
-    SELF_APPLY_REFUSAL,
-    SELF_STACK,
 )
+from tests.stacks.synth_json import containers as container_definitions
 from tests.stacks.synth_json import one, resources
 from tools.atlantis_merge import validate_repo_cfg
 
@@ -39,8 +38,7 @@ def atlantis(stack_json):
 
 @pytest.fixture(scope="module")
 def containers(atlantis):
-    task = one(atlantis, "aws_ecs_task_definition")
-    return {c["name"]: c for c in json.loads(task["container_definitions"])}
+    return container_definitions(atlantis)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +71,8 @@ def test_server_accepts_the_repo_config(repo_cfg, server_cfg):
 def test_server_allows_exactly_the_restricted_keys_the_repo_config_uses(repo_cfg, our_repo):
     used = {key for project in repo_cfg["projects"] for key in project} & set(RESTRICTED_KEYS)
     assert set(our_repo["allowed_overrides"]) == used
-    assert used == {"workflow"}, "only the atlantis project picks its workflow"
+    # Requirements and the workflow are server-side: the PR can loosen nothing.
+    assert used == set()
 
 
 @pytest.mark.parametrize(("key", "value"), [
@@ -96,12 +95,19 @@ def test_server_refuses_custom_workflows_and_unknown_ones(repo_cfg, server_cfg):
         planted, server_cfg, REPO_ID)
     planted = copy.deepcopy(repo_cfg)
     planted["projects"][0]["workflow"] = "mine"
-    assert validate_repo_cfg(planted, server_cfg, REPO_ID) == 'workflow "mine" is not defined anywhere'
+    assert validate_repo_cfg(planted, server_cfg, REPO_ID).startswith(
+        "repo config not allowed to set 'workflow' key")
+    # Were the key allowed, an unknown workflow would still be refused.
+    allowing = copy.deepcopy(server_cfg)
+    allowing["repos"][0]["allowed_overrides"] = ["workflow"]
+    assert validate_repo_cfg(planted, allowing, REPO_ID) == 'workflow "mine" is not defined anywhere'
 
 
 def test_another_repository_gets_nothing(repo_cfg, server_cfg):
-    # Atlantis' default repo allows no override, so our workflow key is refused there.
-    assert validate_repo_cfg(repo_cfg, server_cfg, "github.com/someone/else") == (
+    # Atlantis' default repo allows no override and knows no `stack` workflow.
+    planted = copy.deepcopy(repo_cfg)
+    planted["projects"][0]["workflow"] = "stack"
+    assert validate_repo_cfg(planted, server_cfg, "github.com/someone/else") == (
         "repo config not allowed to set 'workflow' key: server-side config needs "
         "'allowed_overrides: [workflow]'")
 
@@ -182,15 +188,16 @@ def _env_steps(steps):
     return [s["env"] for s in steps if isinstance(s, dict) and "env" in s]
 
 
-def test_atlantis_refuses_to_apply_itself(repo_cfg, server_cfg):
-    projects = {p["name"]: p for p in repo_cfg["projects"]}
-    workflow = server_cfg["workflows"][projects[SELF_STACK]["workflow"]]
-    [step] = workflow["apply"]["steps"]
-    assert SELF_APPLY_REFUSAL in step["run"] and step["run"].endswith("exit 1")
-    assert workflow["plan"] == server_cfg["workflows"]["stack"]["plan"]
-    others = [p for name, p in projects.items() if name != SELF_STACK]
-    assert others and not [p for p in others if "workflow" in p]
+def test_atlantis_applies_its_own_stack_without_rolling_its_task(atlantis, repo_cfg, server_cfg):
+    # A new task definition is registered, but the service keeps the running
+    # revision: the apply that registered it is not stopped under Atlantis' feet.
+    service = one(atlantis, "aws_ecs_service")
+    assert service["lifecycle"]["ignore_changes"] == ["task_definition"]
+    assert (service["deployment_minimum_healthy_percent"],
+            service["deployment_maximum_percent"]) == (0, 100)
+    assert not [p for p in repo_cfg["projects"] if "workflow" in p]
     assert server_cfg["repos"][0]["workflow"] == "stack"
+    assert set(server_cfg["workflows"]) == {"stack"}
 
 
 def test_plans_run_as_the_plan_role_and_applies_as_the_apply_role(server_cfg):
