@@ -26,7 +26,9 @@ Read from runatlantis/atlantis at v0.47.1:
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -318,9 +320,6 @@ EVERY_STACK_CHANGE = ('            description=description,\n',
 def synthesize_every_stack_change(root: Path) -> Path:
     """The synth output of a scratch copy of the repository whose change touches every
     stack (the SSM contract descriptions); returns its outdir."""
-    import shutil
-    import sys
-
     copy = root / "repo"
     shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(*SCRATCH_IGNORE))
     base = copy / "stacks" / "base.py"
