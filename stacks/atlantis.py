@@ -51,7 +51,9 @@ from constructs_lib.security_group import (
 from stacks.atlantis_repo_config import (
     CHECKOUT_STRATEGY,
     IMAGE,
+    cluster_name,
     server_repo_config,
+    service_name,
     task_role_name,
 )
 from stacks.base import BuildContext, GovernedStack
@@ -117,9 +119,9 @@ class AtlantisStack(GovernedStack):
             self, "cluster",
             # The reference's runbook names the cluster `atlantis-prod`
             # (NAM001 exception for exactly that name).
-            name=f"atlantis-{env}",
+            name=cluster_name(env),
             setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
-            tags=self.tags.resource_tags(f"atlantis-{env}"),
+            tags=self.tags.resource_tags(cluster_name(env)),
         )
         self.log_group = CloudwatchLogGroup(self, "log-group", CloudwatchLogGroupProps(
             name=LOG_GROUP, tags=self.tags, kms_key=keys["logs"],
@@ -366,7 +368,7 @@ class AtlantisStack(GovernedStack):
         # --- service ----------------------------------------------------------
         self.service = EcsService(
             self, "service",
-            name=name,
+            name=service_name(env),
             cluster=self.cluster.arn,
             task_definition=self.task_definition.arn,
             launch_type="FARGATE",

@@ -45,6 +45,16 @@ PLAN_PROFILE = "atlantis-plan"
 APPLY_PROFILE = "atlantis-apply"
 
 
+def cluster_name(env: str) -> str:
+    """The reference's runbook names the cluster `atlantis-prod` (NAM001 exception)."""
+    return f"atlantis-{env}"
+
+
+def service_name(env: str) -> str:
+    """The Atlantis ECS service (the rotation Lambda restarts it; secrets stack)."""
+    return f"{env}-atlantis"
+
+
 def task_role_name(env: str) -> str:
     """The Atlantis task role (atlantis stack): the only principal the plan and
     apply roles (bootstrap stack) trust."""

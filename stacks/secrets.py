@@ -30,6 +30,7 @@ from constructs_lib.security_group import (
     SecurityGroup,
     SecurityGroupProps,
 )
+from stacks.atlantis_repo_config import cluster_name, service_name
 from stacks.base import BuildContext, GovernedStack
 from stacks.registry import StackSpec
 from tools.lambda_package import LAMBDA_SOURCE_ROOT, SECRET_ROTATION_HANDLER, build_zip
@@ -95,11 +96,10 @@ class SecretsStack(GovernedStack):
         private_subnets = SubnetsRef(ids=self.consume_list("network", "private-subnet-ids"))
         account_id = DataAwsCallerIdentity(self, "account").account_id
         partition = DataAwsPartition(self, "partition").partition
-        # The names stacks/atlantis.py gives its cluster and service. Derived
-        # here from the same settings rather than read from atlantis' SSM
-        # parameters: secrets deploys before atlantis.
-        atlantis_cluster = f"atlantis-{env}"
-        atlantis_service = self.resource_name("atlantis")
+        # The names the atlantis stack gives its cluster and service, from the
+        # same functions rather than its SSM parameters: secrets deploys first.
+        atlantis_cluster = cluster_name(env)
+        atlantis_service = service_name(env)
         atlantis_service_arn = (f"arn:{partition}:ecs:{self.settings.region}:{account_id}:"
                                 f"service/{atlantis_cluster}/{atlantis_service}")
         events_url = f"https://atlantis.{self.settings.domain}/events"

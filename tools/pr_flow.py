@@ -86,11 +86,6 @@ class ProjectResult:
     destroy: int = 0
     seconds: float = 0.0
 
-    def comment(self, project: Project) -> str:
-        """The project's part of the PR comment."""
-        return (f"{self.command} · project: `{project.name}` dir: `{project.dir}` workspace: "
-                f"`{project.workspace}` · {self.summary}")
-
 
 def _pattern(pattern: str) -> re.Pattern[str]:
     """A patternmatcher pattern as a regex: `*` and `?` stay within a path element,

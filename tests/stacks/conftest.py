@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.stacks.synth_json import containers as container_definitions
+
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
@@ -30,3 +32,15 @@ def snapshot(request, stack_json):
             "intended run `make snapshots` and review the diff")
 
     return check
+
+
+@pytest.fixture(scope="module")
+def atlantis(stack_json):
+    """The atlantis stack's JSON (test_atlantis.py, test_atlantis_server.py)."""
+    return stack_json("atlantis")
+
+
+@pytest.fixture(scope="module")
+def containers(atlantis):
+    """The Atlantis task's container definitions, by name."""
+    return container_definitions(atlantis)

@@ -3,20 +3,7 @@ the hardened public ALB, least-privilege security groups and roles, and DNS."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.stacks.synth_json import containers as container_definitions
 from tests.stacks.synth_json import one, ssm
-
-
-@pytest.fixture(scope="module")
-def atlantis(stack_json):
-    return stack_json("atlantis")
-
-
-@pytest.fixture(scope="module")
-def containers(atlantis):
-    return container_definitions(atlantis)
 
 
 def address(stack, kind, **attributes):

@@ -22,23 +22,12 @@ from stacks.atlantis_repo_config import (
     PLAN_PROFILE,
     RESTRICTED_KEYS,
 )
-from tests.stacks.synth_json import containers as container_definitions
 from tests.stacks.synth_json import one, resources
 from tools.atlantis_merge import validate_repo_cfg
 
 REPO = Path(__file__).resolve().parents[2]
 SETTINGS = load_environment("prod")
 REPO_ID = f"github.com/{SETTINGS.github.repository}"
-
-
-@pytest.fixture(scope="module")
-def atlantis(stack_json):
-    return stack_json("atlantis")
-
-
-@pytest.fixture(scope="module")
-def containers(atlantis):
-    return container_definitions(atlantis)
 
 
 @pytest.fixture(scope="module")
