@@ -129,6 +129,7 @@ class BootstrapStack(GovernedStack):
         partition = DataAwsPartition(self, "partition").partition
         account = DataAwsCallerIdentity(self, "account").account_id
         iam = f"arn:{partition}:iam::{account}"
+        glue = f"arn:{partition}:glue:{self.settings.region}:{account}"
         trust = AccountTrust(account_root=f"{iam}:root",
                              principal_arns=(f"{iam}:role/{task_role_name(env)}",))
         lock = PolicyStatement(
@@ -147,6 +148,14 @@ class BootstrapStack(GovernedStack):
                 # ReadOnlyAccess reads the state objects but cannot decrypt them.
                 PolicyStatement(sid="DecryptState", actions=("kms:Decrypt", "kms:DescribeKey"),
                                 resources=(self.state_key.arn,)),
+            ), "reads-beyond-read-only": (
+                # Reads the provider makes in a plan that ReadOnlyAccess (v190) lacks:
+                # aws_glue_catalog_table's read calls GetPartitionIndexes (the cloudtrail
+                # stack's Athena table). Found by `make pr-flow` under moto's IAM enforcement.
+                PolicyStatement(sid="ReadGlueTablePartitionIndexes",
+                                actions=("glue:GetPartitionIndexes",),
+                                resources=(f"{glue}:catalog", f"{glue}:database/*",
+                                           f"{glue}:table/*/*")),
             )},
         ))
         trail = (f"arn:{partition}:cloudtrail:{self.settings.region}:{account}:trail/"

@@ -1,7 +1,8 @@
 """Deploy the synthesized stacks to moto with the real Terraform and provider, the way
 they reach production: bootstrap applied by hand, every other apply a pull request
 played through Atlantis' flow with the plan and apply roles (tools/pr_runs.py), then
-the protection check and the destroy.
+the protection check and the destroy. moto enforces IAM throughout, so the PRs prove
+the roles suffice, and tools/least_privilege.py that they refuse what they must.
 
 Run: `make pr-flow` (or `make deploy-local`, `python -m tools.deploy_local --help`).
 Works on a scratch copy of cdktf.out/; the moto server lives only as long as the run.
@@ -26,9 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from stacks.atlantis_repo_config import APPLY_PROFILE, PLAN_PROFILE
 from stacks.registry import STACK_NAMES, spec_of
+from tools.least_privilege import MOTO_UNENFORCED, Refusal, apply_role_guard_rails
 from tools.local_aws import (
-    FAKE_CREDENTIALS,
+    ENFORCING_SETTINGS,
     MOTO_PATCHES,
     MOTO_RUNTIME_CONFIG,
     MOTO_SETTINGS,
@@ -52,7 +55,7 @@ from tools.local_overrides import (
     teardown_override,
     write_json,
 )
-from tools.pr_flow import synthesize_every_stack_change
+from tools.pr_flow import PullRequestRun, synthesize_every_stack_change
 from tools.pr_runs import (
     ContainerCredentials,
     PullRequestRecord,
@@ -118,6 +121,8 @@ class Report:
     """The projects planned for the PR that touches only monitoring."""
     assumed_roles: dict[str, int] = field(default_factory=dict)
     """`<role>/<session>` -> STS AssumeRole calls on moto during the PRs."""
+    least_privilege: list[Refusal] = field(default_factory=list)
+    """Calls the plan and apply roles tried under moto's IAM enforcement, each refused."""
     peak_apply_memory: dict[str, int] = field(default_factory=dict)
     """Apply wave (its stacks joined by '+') -> the largest sum of VmRSS of its
     terraform processes and their provider plugins, in bytes."""
@@ -140,6 +145,8 @@ class Report:
             "pull_requests": [asdict(r) for r in self.pull_requests],
             "monitoring_only": self.monitoring_only,
             "assumed_roles": self.assumed_roles,
+            "least_privilege": [asdict(r) for r in self.least_privilege],
+            "moto_unenforced": [{"what": w, "reason": r} for w, r in MOTO_UNENFORCED],
             "protection_check": self.protection_check,
             "failure": self.failure,
             "seconds": round(self.seconds, 1),
@@ -209,18 +216,19 @@ def prepare(source: Path, root: Path, names: list[str], report: Report) -> dict[
         applied = quirks_for(name, stack)
         if applied:
             override = quirks_override(stack, applied)
-            if override["resource"]:
+            if override:
                 write_json(stack_dir / QUIRKS_OVERRIDE, override)
             report.quirks += applied
         stacks[name] = stack
     return stacks
 
 
-def terraform_env(root: Path) -> dict[str, str]:
+def terraform_env(root: Path, credentials: dict[str, str]) -> dict[str, str]:
+    """Terraform's environment for the steps run by hand, with these AWS keys."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("AWS_") and k not in ("TF_DATA_DIR", "TF_WORKSPACE")}
     env.update(cli_config_env(root / "cli", plugin_cache=True))
-    env.update(FAKE_CREDENTIALS)
+    env.update(credentials)
     # No shared config/profiles of the machine leak into the run.
     env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
                AWS_EC2_METADATA_DISABLED="true")
@@ -237,7 +245,7 @@ def deploy(source: Path, root: Path, names: list[str], *, atlantis_yaml: Path,
             say(f"exclude  {item.stack}: {item.address} ({item.reason})")
         with LocalAws(root / "moto.log") as aws:
             say(f"moto     {aws.url} (log: {root / 'moto.log'})")
-            tf = Terraform(root, terraform_env(root))
+            tf = Terraform(root, terraform_env(root, aws.credentials))
             for name in names:
                 write_json(tf.stack_dir(name) / PROVIDER_OVERRIDE,
                            provider_override(stacks[name], aws.url))
@@ -352,7 +360,9 @@ def _pull_requests(tf: Terraform, aws: LocalAws, source: Path, pr_change: Path,
         flags["ATLANTIS_REPO_CONFIG_JSON"], source,
         lambda name: ssm.get_parameter(Name=name)["Parameter"]["Value"]))
     repo_id = flags["ATLANTIS_REPO_ALLOWLIST"]
-    with ContainerCredentials(aws, region) as endpoint:
+    # The roles the server's workflows assume (their AWS profiles), nothing else.
+    profiles = dict(PROFILE_ROLE.findall(json.dumps(server_cfg)))
+    with ContainerCredentials(aws, region, tuple(sorted(set(profiles.values())))) as endpoint:
         env = task_env(tf.env, tf.root / "atlantis-home", endpoint.url)
 
         def pull_request(label: str):
@@ -387,10 +397,21 @@ def _pull_requests(tf: Terraform, aws: LocalAws, source: Path, pr_change: Path,
                          every.autoplan(changed))
         _stop_on(failures(planned) + [f"{r.project}: {r.status}" for r in planned
                                       if r.status != "planned"], "every", "autoplan")
+        report.least_privilege.append(_apply_with_plan_role(every, profiles, names))
         applied = record(report.pull_requests, "every stack changes", "atlantis apply",
                          every.apply())
         _stop_on(failures(applied), "every", "atlantis apply")
         say(f"pr 2     planned {len(planned)}, applied {len(applied)} in one atlantis apply")
+        report.least_privilege += apply_role_guard_rails(
+            aws, region, profiles[APPLY_PROFILE], profiles[PLAN_PROFILE],
+            stacks[names[-1]]["terraform"]["backend"]["s3"]["bucket"])
+        for refusal in report.least_privilege:
+            say(f"refused  {refusal.role}: {refusal.call} on {refusal.target}: "
+                f"{refusal.outcome}")
+        if not all(r.refused for r in report.least_privilege):
+            report.failure = "a call the roles must not make was not refused:\n" + "\n".join(
+                f"{r.role}: {r.call} on {r.target}: {r.outcome}"
+                for r in report.least_privilege if not r.refused)
         again = record(report.pull_requests, "every stack changes", "autoplan (second push)",
                        every.autoplan(changed))
         for result in again:
@@ -410,6 +431,23 @@ def _pull_requests(tf: Terraform, aws: LocalAws, source: Path, pr_change: Path,
         report.monitoring_only = [r.project for r in results]
         say(f"pr 3     planned {', '.join(report.monitoring_only) or 'nothing'}")
     report.assumed_roles = assumed_roles(aws.assumed_roles_log)
+
+
+def _apply_with_plan_role(run: PullRequestRun, profiles: dict[str, str],
+                          names: list[str]) -> Refusal:
+    """The apply stage of one planned project with the plan role's profile: it must end
+    in AccessDenied before anything changes (the pull status stays 'planned', so the
+    real apply follows with the same plan file)."""
+    name = "monitoring" if "monitoring" in names else names[-1]
+    role = profiles[PLAN_PROFILE].rsplit("/", 1)[-1]
+    result = run.apply_with_profile(name, PLAN_PROFILE)
+    log = Path(result.log).read_text() if result.log else ""
+    denied = NOT_AUTHORIZED.search(log)
+    if result.status != "error":
+        return Refusal(role, "terraform apply", name, f"applied: {result.summary}")
+    if denied is None:
+        return Refusal(role, "terraform apply", name, f"failed otherwise: {result.summary}")
+    return Refusal(role, f"terraform apply ({denied.group(1)})", name, "AccessDenied")
 
 
 def _caller(tf: Terraform, name: str) -> str | None:
@@ -437,13 +475,15 @@ def _check_out(tf: Terraform, outdir: Path, names: list[str], stacks: dict[str, 
             continue
         write_json(target, stack)
         override = quirks_override(stack, quirks_for(name, stack))
-        if override["resource"]:
+        if override:
             write_json(tf.stack_dir(name) / QUIRKS_OVERRIDE, override)
         stacks[name] = stack
         changed.append(f"cdktf.out/{relative.as_posix()}")
     return changed
 
 
+PROFILE_ROLE = re.compile(r"\[profile ([\w-]+)\][^\[]*?role_arn = (arn:[^\\\s\"']+)")
+NOT_AUTHORIZED = re.compile(r"is not authorized to perform: ([\w:-]+)")
 MOVED_LINE = re.compile(r"^\s*# (\S+) has moved to (\S+)$", re.MULTILINE)
 PLAN_COUNTS = re.compile(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")
 
@@ -464,7 +504,7 @@ def _plan_variant(tf: Terraform, source: Path, variant: Path, names: list[str],
         remove_excluded(name, stack)
         write_json(work / "cdk.tf.json", stack)
         override = quirks_override(stack, quirks_for(name, stack))
-        if override["resource"]:
+        if override:
             write_json(work / QUIRKS_OVERRIDE, override)
         plan = copies.run(name, "plan", "-lock=false", "-detailed-exitcode", allowed=(0, 2))
         counts = PLAN_COUNTS.search(plan.stdout)
@@ -575,6 +615,12 @@ def summary(report: Report) -> str:
     for entry in report.pull_requests:
         lines.append(f"  [{entry.pr}] {entry.command}")
         lines += [f"    {r['project']}: {r['status']}: {r['summary']}" for r in entry.results]
+    if report.least_privilege:
+        lines.append("Least privilege under moto's IAM enforcement (refused, as they must be):")
+        lines += [f"  - {r.role}: {r.call} on {r.target}: {r.outcome}"
+                  for r in report.least_privilege]
+        lines.append("Not enforceable on moto (IAM enforces these on AWS):")
+        lines += [f"  - {what}: {reason}" for what, reason in MOTO_UNENFORCED]
     for plan in report.variant_plans:
         lines.append(f"variant plan of {plan.stack}: {len(plan.moved)} moved, {plan.add} to add, "
                      f"{plan.change} to change, {plan.destroy} to destroy")
@@ -591,7 +637,7 @@ def summary(report: Report) -> str:
     if not quirks:
         lines.append("  none applied")
     lines.append("Moto settings and patches:")
-    lines += [f"  - {k}={v}" for k, v in MOTO_SETTINGS.items()]
+    lines += [f"  - {k}={v}" for k, v in {**MOTO_SETTINGS, **ENFORCING_SETTINGS}.items()]
     lines.append(f"  - POST /moto-api/config {json.dumps(MOTO_RUNTIME_CONFIG)}")
     lines += [f"  - patch: {p}" for p in MOTO_PATCHES]
     return "\n".join(lines)

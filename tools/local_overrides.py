@@ -126,6 +126,8 @@ def remove_excluded(stack_name: str, stack: dict) -> list[Exclusion]:
 class Quirk:
     resource_type: str
     reason: str
+    kind: str = "resource"
+    """'resource', or 'data' for a data source."""
     ignore_changes: tuple[str, ...] = ()
     """Attributes moto does not store; ignored in the re-plan (lifecycle override)."""
     applies: Callable[[dict], bool] = lambda body: True
@@ -145,6 +147,34 @@ def _log_group_arn_with_wildcard(body: dict) -> dict:
         return {}
     # "${aws_cloudwatch_log_group.x.arn}" -> "${aws_cloudwatch_log_group.x.arn}:*"
     return {"cloudwatch_log_group_arn": f"{arn}:*"}
+
+
+STAND_IN_TASK_ROLE = "atlantis-task-stand-in"
+"""The role whose sessions the local PR runs' container credentials serve: the atlantis
+stack's own task role does not exist before that stack is applied in the run."""
+
+_TASK_ROLE = re.compile(r":role/[a-z0-9-]+-atlantis-task$")
+
+
+def _task_role_conditions(body: dict):
+    for statement in body.get("statement", []):
+        for condition in statement.get("condition", []):
+            if condition.get("variable") == "aws:PrincipalArn" and any(
+                    _TASK_ROLE.search(v) for v in condition.get("values", [])):
+                yield condition
+
+
+def _trusts_task_role(body: dict) -> bool:
+    return next(_task_role_conditions(body), None) is not None
+
+
+def _trust_stand_in_too(body: dict) -> dict:
+    statements = json.loads(json.dumps(body["statement"]))
+    for condition in _task_role_conditions({"statement": statements}):
+        condition["values"] = sorted({*condition["values"], *(
+            _TASK_ROLE.sub(f":role/{STAND_IN_TASK_ROLE}", v) for v in condition["values"]
+            if _TASK_ROLE.search(v))})
+    return {"statement": statements}
 
 
 QUIRKS: tuple[Quirk, ...] = (
@@ -179,6 +209,11 @@ QUIRKS: tuple[Quirk, ...] = (
     Quirk("aws_security_group_rule",
           "moto drops the description of a rule that references another security group",
           ignore_changes=("description",), applies=_references_group),
+    Quirk("aws_iam_policy_document",
+          "the plan and apply roles trust only the atlantis task role, which the atlantis "
+          "stack creates later in the run; the scratch copy's trust names the stand-in task "
+          f"role ({STAND_IN_TASK_ROLE}) beside it, with the same condition",
+          kind="data", applies=_trusts_task_role, set_attributes=_trust_stand_in_too),
     Quirk("aws_route53_query_log",
           "moto accepts only the log group ARN with the ':*' suffix (a form AWS documents "
           "and accepts too); the scratch copy appends it",
@@ -190,25 +225,30 @@ QUIRKS: tuple[Quirk, ...] = (
 class AppliedQuirk:
     stack: str
     address: str
+    """`type.name`, `data.type.name` for a data source."""
     quirk: Quirk
 
 
 def quirks_for(stack_name: str, stack: dict) -> list[AppliedQuirk]:
     applied = []
     for quirk in QUIRKS:
-        for name, body in stack.get("resource", {}).get(quirk.resource_type, {}).items():
+        prefix = "data." if quirk.kind == "data" else ""
+        for name, body in stack.get(quirk.kind, {}).get(quirk.resource_type, {}).items():
             if quirk.applies(body):
-                applied.append(AppliedQuirk(stack_name, f"{quirk.resource_type}.{name}", quirk))
+                applied.append(AppliedQuirk(stack_name,
+                                            f"{prefix}{quirk.resource_type}.{name}", quirk))
     return applied
 
 
 def quirks_override(stack: dict, applied: list[AppliedQuirk]) -> dict:
-    """ignore_changes (merged with what the stack already ignores) and replaced values."""
-    resources: dict[str, dict[str, dict]] = {}
+    """ignore_changes (merged with what the stack already ignores) and replaced values;
+    empty when nothing needs overriding."""
+    blocks: dict[str, dict[str, dict[str, dict]]] = {"resource": {}, "data": {}}
     for item in applied:
-        rtype, name = item.address.split(".", 1)
-        body = stack["resource"][rtype][name]
-        override = resources.setdefault(rtype, {}).setdefault(name, {})
+        kind = item.quirk.kind
+        rtype, name = item.address.removeprefix("data.").split(".", 1)
+        body = stack[kind][rtype][name]
+        override = blocks[kind].setdefault(rtype, {}).setdefault(name, {})
         if item.quirk.ignore_changes:
             lifecycle = override.setdefault("lifecycle", {})
             current = lifecycle.get("ignore_changes") or body.get("lifecycle", {}).get(
@@ -218,8 +258,12 @@ def quirks_override(stack: dict, applied: list[AppliedQuirk]) -> dict:
             lifecycle["ignore_changes"] = sorted({*current, *item.quirk.ignore_changes})
         if item.quirk.set_attributes is not None:
             override.update(item.quirk.set_attributes(body))
-    resources = {t: {n: b for n, b in bs.items() if b} for t, bs in resources.items()}
-    return {"resource": {t: bs for t, bs in resources.items() if bs}}
+    result = {}
+    for kind, types in blocks.items():
+        kept = {t: {n: b for n, b in bs.items() if b} for t, bs in types.items()}
+        if any(kept.values()):
+            result[kind] = {t: bs for t, bs in kept.items() if bs}
+    return result
 
 
 # --- teardown ------------------------------------------------------------------------

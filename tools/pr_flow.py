@@ -85,6 +85,8 @@ class ProjectResult:
     change: int = 0
     destroy: int = 0
     seconds: float = 0.0
+    log: str = ""
+    """The log of the step that failed, if one did."""
 
 
 def _pattern(pattern: str) -> re.Pattern[str]:
@@ -172,6 +174,12 @@ class PullRequestRun:
         chosen = planned if names is None else [n for n in names if n in planned]
         return self._run_groups(chosen, "apply", self.repo_cfg.get("parallel_apply", False))
 
+    def apply_with_profile(self, name: str, profile: str) -> ProjectResult:
+        """The apply stage of a planned project with its workflow's AWS_PROFILE replaced by
+        `profile` (what a workflow edited to apply with the plan role would do); the pull
+        status is left as it was."""
+        return self._run_stage(self.projects[name], "apply", profile=profile)
+
     # --- order ------------------------------------------------------------------------
     def _run_groups(self, names: list[str], command: str, parallel: bool) -> list[ProjectResult]:
         projects = [self.projects[n] for n in names]
@@ -221,7 +229,8 @@ class PullRequestRun:
             return self.server_cfg.get("workflows", {}).get("default", DEFAULT_WORKFLOW)
         return self.server_cfg["workflows"][name]
 
-    def _run_stage(self, project: Project, command: str) -> ProjectResult:
+    def _run_stage(self, project: Project, command: str,
+                   profile: str | None = None) -> ProjectResult:
         began = time.monotonic()
         directory = self.project_dir(project)
         env = {**self.env, "TF_IN_AUTOMATION": "true", "WORKSPACE": project.workspace,
@@ -231,9 +240,11 @@ class PullRequestRun:
         try:
             for step in self.workflow(project)[command]["steps"]:
                 output = self._step(project, directory, step, env)
+                if profile is not None and "AWS_PROFILE" in env:
+                    env["AWS_PROFILE"] = profile
         except StepError as error:
             return ProjectResult(project.name, command, "error", error.first_line,
-                                 seconds=time.monotonic() - began)
+                                 seconds=time.monotonic() - began, log=str(error.log or ""))
         result = ProjectResult(project.name, command, "", "", seconds=time.monotonic() - began)
         if command == "plan":
             counts = PLAN_COUNTS.search(output)

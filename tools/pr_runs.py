@@ -29,11 +29,10 @@ from pathlib import Path
 
 import yaml
 
+from tools.local_overrides import STAND_IN_TASK_ROLE
 from tools.pr_flow import Project, ProjectResult, PullRequestRun
 
 SSM_REFERENCE = re.compile(r"\$\{data\.aws_ssm_parameter\.([A-Za-z0-9_-]+)\.insecure_value\}")
-STAND_IN_TASK_ROLE = "atlantis-task-stand-in"
-"""Not the atlantis stack's `prod-atlantis-task`, which that stack creates itself."""
 
 
 @dataclass
@@ -63,16 +62,23 @@ def resolve_ssm_references(text: str, source: Path, read_parameter) -> str:
 
 class ContainerCredentials:
     """A loopback stand-in of the ECS task credentials endpoint: each request gets a
-    fresh STS session of the stand-in task role (the shape the SDKs read)."""
+    fresh STS session of the stand-in task role (the shape the SDKs read). The role may
+    do what the atlantis stack lets its task role do with AWS credentials: assume the
+    plan and apply roles (stacks/atlantis.py, AssumePlanAndApplyRoles)."""
 
-    def __init__(self, aws, region: str):
+    def __init__(self, aws, region: str, assumable: tuple[str, ...]):
         iam = aws.client("iam", region)
+        sts = aws.client("sts", region)
+        # ECS assumes a task role for the task; here the harness's administrator does.
         trust = {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Action": "sts:AssumeRole",
-            "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}
+            "Principal": {"AWS": sts.get_caller_identity()["Arn"]}}]}
         role = iam.create_role(RoleName=STAND_IN_TASK_ROLE,
                                AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-        sts = aws.client("sts", region)
+        iam.put_role_policy(RoleName=STAND_IN_TASK_ROLE, PolicyName="terraform-roles",
+                            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                                "Sid": "AssumePlanAndApplyRoles", "Effect": "Allow",
+                                "Action": "sts:AssumeRole", "Resource": list(assumable)}]}))
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:

@@ -70,7 +70,56 @@ def test_workflows_plan_as_the_plan_role_and_apply_as_the_apply_role(deploy_summ
     assert assumed.get("prod-atlantis-plan/atlantis-plan", 0) > 0
     assert assumed.get("prod-atlantis-apply/atlantis-apply", 0) > 0
     assert set(assumed) <= {"prod-atlantis-plan/atlantis-plan",
-                            "prod-atlantis-apply/atlantis-apply", "atlantis-task-stand-in/ecs-task"}
+                            "prod-atlantis-apply/atlantis-apply", "atlantis-task-stand-in/ecs-task",
+                            "prod-atlantis-apply/guard-rail-check"}
+
+
+def test_the_run_is_authorized_by_iam_on_moto(deploy_summary):
+    """moto enforces IAM after the administrator's setup: a plan role that could not read
+    a stack, or an apply role that could not write one, would fail the PR runs."""
+    _, stdout = deploy_summary
+    assert "INITIAL_NO_AUTH_ACTION_COUNT=3" in stdout
+    assert "MOTO_IAM_LOAD_MANAGED_POLICIES=true" in stdout
+
+
+def _refusals(summary):
+    return {(r["role"], r["call"].split(" ")[0]): r for r in summary["least_privilege"]}
+
+
+def test_an_apply_with_the_plan_role_is_refused(deploy_summary):
+    summary, _ = deploy_summary
+    (attempt,) = [r for r in summary["least_privilege"] if r["role"] == "prod-atlantis-plan"]
+    assert attempt["outcome"] == "AccessDenied", attempt
+    # The call refused is a write the plan would have made (not a read or the state).
+    action = re.fullmatch(r"terraform apply \((\w+):(\w+)\)", attempt["call"])
+    assert action, attempt
+    assert not action.group(2).startswith(("Get", "List", "Describe")), attempt
+    # ... and the same plan then applied with the apply role.
+    applied = _commands(summary, "every stack changes")["atlantis apply"]
+    assert applied[attempt["target"]]["status"] == "applied"
+
+
+def test_the_apply_role_cannot_weaken_the_state_or_its_own_policy(deploy_summary, synth_dir):
+    summary, _ = deploy_summary
+    kms = json.loads((synth_dir / "out" / "stacks" / "kms" / "cdk.tf.json").read_text())
+    state_bucket = kms["terraform"]["backend"]["s3"]["bucket"]
+    refusals = _refusals(summary)
+    for call in ("s3:DeleteBucket", "s3:PutBucketVersioning", "iam:PutRolePolicy",
+                 "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "s3:DeleteObjectVersion"):
+        refusal = refusals[("prod-atlantis-apply", call)]
+        assert refusal["outcome"] == "AccessDenied", refusal
+    assert refusals[("prod-atlantis-apply", "iam:PutRolePolicy")]["target"] == (
+        "prod-atlantis-apply")
+    assert refusals[("prod-atlantis-apply", "s3:DeleteBucket")]["target"] == state_bucket
+
+
+def test_summary_lists_what_moto_cannot_enforce(deploy_summary):
+    summary, stdout = deploy_summary
+    assert "Not enforceable on moto" in stdout
+    unenforced = {item["what"]: item["reason"] for item in summary["moto_unenforced"]}
+    assert unenforced and all(len(reason) > 40 for reason in unenforced.values())
+    for item in summary["moto_unenforced"]:
+        assert item["what"] in stdout
 
 
 def test_pr_changing_every_stack_applies_all_11_in_one_apply(deploy_summary):

@@ -52,7 +52,7 @@ def locked_stack(synth_out, tmp_path_factory):
         )
         write_json(stack_dir / PROVIDER_OVERRIDE, provider_override(stack, aws.url))
         write_json(stack_dir / BACKEND_OVERRIDE, s3_backend_override(stack, aws.url))
-        env = terraform_env(root)
+        env = terraform_env(root, aws.credentials)
         init = terraform(stack_dir, env, "init", "-input=false")
         assert init.returncode == 0, init.stdout + init.stderr
         yield stack_dir, env, aws, backend

@@ -157,6 +157,17 @@ def test_plan_role_reads_and_locks_only(boot):
     assert writes == []
 
 
+def test_plan_role_gets_only_reads_that_read_only_access_lacks(boot):
+    policy = at_path(boot, "data", "aws_iam_policy_document",
+                     "bootstrap/atlantis-plan-role/policy-reads-beyond-read-only-document")
+    actions = [a for s in policy["statement"] for a in s["actions"]]
+    assert actions == ["glue:GetPartitionIndexes"]
+    assert all(a.split(":")[1].startswith(("Get", "List", "Describe")) for a in actions)
+    [statement] = policy["statement"]
+    assert all(r.startswith("arn:${data.aws_partition.partition.partition}:glue:")
+               for r in statement["resources"])
+
+
 def test_apply_role_cannot_widen_itself_or_touch_the_state_and_trail(boot):
     [attachment] = _attachments(boot, "prod-atlantis-apply")
     assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/AdministratorAccess"
