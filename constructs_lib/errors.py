@@ -25,9 +25,6 @@ class Problems:
     def add(self, field: str, value: object, allowed: str) -> None:
         self.items.append(f"{self.where}: {field} is {value!r}; {allowed}.")
 
-    def extend(self, other: Problems) -> None:
-        self.items.extend(other.items)
-
     def raise_if_any(self) -> None:
         if self.items:
             raise ConfigError(self.items)

@@ -5,6 +5,11 @@ from __future__ import annotations
 import ipaddress
 import re
 
+MIN_REASON = 10
+"""Characters a reason needs (a waiver, a suppression, a declared address change):
+shorter ones ("n/a", "legacy") never tell the next reader why. Here, with no cdktf
+import, so the policy runner reads the same number without starting node."""
+
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 # An AWS service principal such as `events.amazonaws.com` or `logs.<region>.amazonaws.com`.

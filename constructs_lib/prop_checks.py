@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 from constructs_lib.errors import Problems
-from constructs_lib.formats import is_kebab, is_unresolved
-from constructs_lib.waivers import MIN_REASON
+from constructs_lib.formats import MIN_REASON, is_kebab, is_unresolved
 
 
 def check_name(problems: Problems, field: str, value: object, environment: str,

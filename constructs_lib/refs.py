@@ -2,7 +2,7 @@
 
 Constructs take these instead of bare ARN strings, so a caller cannot pass a
 bucket ARN where a key is expected. Values may be cdktf tokens. Build them from
-a construct in the same stack (`KeyRef.of(key)`) or from an SSM contract in a
+a construct in the same stack (`KmsKey(...).ref`) or from an SSM contract in a
 stack (`KeyRef(arn=self.consume("kms", "s3-key-arn"))`).
 """
 
@@ -17,11 +17,6 @@ class KeyRef:
 
     arn: str
     alias: str | None = None
-
-    @classmethod
-    def of(cls, key) -> KeyRef:
-        """From an `aws_kms_key` resource (`KmsKey`) in the same stack."""
-        return cls(arn=key.arn)
 
 
 @dataclass(frozen=True, kw_only=True)

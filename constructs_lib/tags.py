@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from constructs_lib.errors import Problems
 from constructs_lib.formats import is_email, is_kebab
+from environments.tag_keys import REQUIRED_TAG_KEYS, tag_field
 
 
 @dataclass(frozen=True, kw_only=True)
 class RequiredTags:
-    """Values of the reference's 8 required tags for one service."""
+    """Values of the reference's 8 required tags for one service: one field per
+    key of `environments/tag_keys.py`, named by `tag_field`."""
 
     environment: str
     service: str
@@ -22,20 +24,8 @@ class RequiredTags:
     managed_by: str
 
     def as_dict(self) -> dict[str, str]:
-        return {
-            "Environment": self.environment,
-            "Service": self.service,
-            "Team": self.team,
-            "Owner": self.owner,
-            "CostCenter": self.cost_center,
-            "Project": self.project,
-            "DataClass": self.data_class,
-            "ManagedBy": self.managed_by,
-        }
-
-    def with_service(self, service: str) -> RequiredTags:
-        """The same tags for another service (a component inside a stack)."""
-        return RequiredTags(**{**self.__dict__, "service": service})
+        """Tag key -> value, in the order of `REQUIRED_TAG_KEYS`."""
+        return {key: getattr(self, tag_field(key)) for key in REQUIRED_TAG_KEYS}
 
     def check(self, problems: Problems, field: str = "tags") -> None:
         """Add a problem for each empty, non-kebab-case or malformed value."""

@@ -11,8 +11,7 @@ from __future__ import annotations
 from cdktf import TerraformResource
 
 from constructs_lib.errors import ConfigError
-
-MIN_REASON = 10
+from constructs_lib.formats import MIN_REASON
 
 
 def record(resource: TerraformResource, rule_id: str, reason: str | None, *, where: str) -> None:

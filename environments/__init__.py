@@ -6,7 +6,6 @@ import importlib
 
 from constructs_lib.errors import ConfigError
 from environments.settings import Settings
-from environments.validation import validate_settings
 
 ENVIRONMENTS = ("prod",)
 """Known environment names; each is a module `environments/<name>.py` with SETTINGS."""
@@ -17,6 +16,11 @@ def load_environment(name: str) -> Settings:
 
     Raises ConfigError naming every problem at once.
     """
+    # Imported here, not at the top: validation imports constructs_lib.tags, which
+    # imports environments.tag_keys, so importing constructs_lib.tags first would
+    # run this package's __init__ halfway through it and fail as a circular import.
+    from environments.validation import validate_settings
+
     if name not in ENVIRONMENTS:
         raise ConfigError(
             [f"environment {name!r} is unknown: allowed are {', '.join(ENVIRONMENTS)} "
@@ -27,4 +31,4 @@ def load_environment(name: str) -> Settings:
     return settings
 
 
-__all__ = ["ENVIRONMENTS", "ConfigError", "Settings", "load_environment", "validate_settings"]
+__all__ = ["ENVIRONMENTS", "ConfigError", "Settings", "load_environment"]

@@ -13,7 +13,9 @@ from environments.github_hooks import GITHUB_HOOK_RANGES
 
 @dataclass(frozen=True, kw_only=True)
 class TagSettings:
-    """Values of the 8 required tags that do not depend on the stack.
+    """Values of the required tags that do not depend on the stack: one field
+    per key of `ENVIRONMENT_TAG_KEYS` (environments/tag_keys.py), named by
+    `tag_field`.
 
     `Service` comes from the stack's own name; `DataClass` may be overridden by
     a stack (see `StackSettings.data_class`).
@@ -110,16 +112,12 @@ class Settings:
     network: NetworkSettings
     github: GithubSettings
     atlantis: AtlantisSettings
-    kms_deletion_window_days: int = 30
     log_retention_days: int = 365
     alarm_email: str | None = None
     """Address subscribed to the critical SNS topic; no subscription when left out."""
     stacks: dict[str, StackSettings] = field(default_factory=dict)
     source_file: str = "environments/<unknown>.py"
     """The module that defines these settings, named in every error message."""
-
-    def ssm_prefix(self, stack: str) -> str:
-        return f"/{self.name}/{stack}"
 
     def stack(self, name: str) -> StackSettings:
         return self.stacks.get(name, StackSettings())

@@ -5,19 +5,10 @@ from __future__ import annotations
 import itertools
 
 from constructs_lib.errors import Problems
-from constructs_lib.formats import (
-    KMS_DELETION_WINDOW_DAYS,
-    LOG_RETENTION_DAYS,
-    is_email,
-    is_kebab,
-    parse_cidr,
-)
+from constructs_lib.formats import LOG_RETENTION_DAYS, is_email, is_kebab, parse_cidr
 from constructs_lib.tags import tag_value_problem
 from environments.settings import Settings
-
-REQUIRED_TAG_FIELDS = (
-    "environment", "team", "owner", "cost_center", "project", "data_class", "managed_by",
-)
+from environments.tag_keys import ENVIRONMENT_TAG_KEYS, tag_field
 
 
 def validate_settings(settings: Settings) -> None:
@@ -46,10 +37,10 @@ def _check_names(s: Settings, p: Problems) -> None:
 
 
 def _check_tags(s: Settings, p: Problems) -> None:
-    for name in REQUIRED_TAG_FIELDS:
+    for key in ENVIRONMENT_TAG_KEYS:
+        name = tag_field(key)
         value = getattr(s.tags, name)
-        # The field names are the tag keys in snake_case: cost_center -> CostCenter.
-        problem = tag_value_problem(name.title().replace("_", ""), value)
+        problem = tag_value_problem(key, value)
         if problem:
             p.add(f"tags.{name}", value, problem)
     if s.tags.environment != s.name:
@@ -94,9 +85,6 @@ def _check_network(s: Settings, p: Problems) -> None:
 
 
 def _check_numbers(s: Settings, p: Problems) -> None:
-    if s.kms_deletion_window_days != KMS_DELETION_WINDOW_DAYS:
-        p.add("kms_deletion_window_days", s.kms_deletion_window_days,
-              f"governance requires exactly {KMS_DELETION_WINDOW_DAYS} days")
     for field, value in (("log_retention_days", s.log_retention_days),
                          ("network.flow_log_retention_days", s.network.flow_log_retention_days)):
         if value not in LOG_RETENTION_DAYS:

@@ -1,5 +1,6 @@
-"""Run checkov (framework terraform_json) over the synthesized stacks; apply the
-suppression file and the waivers constructs recorded.
+"""Run checkov (framework terraform_json) over the synthesized stacks; its failed
+checks become findings of the shared report (policies/report.py), so the
+suppression file and the waivers constructs recorded excuse them as they do ours.
 
 Run: `python -m policies.checkov_scan [OUTDIR]`; exit 1 on any unexcused failure.
 """
@@ -14,71 +15,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from policies import suppressions as supp
+from policies.finding import Finding
+from policies.model import StackView
+from policies.report import Report, build_report
 
 # cdktf writes its JSON with two-space indentation: `"<name>": {` of a block sits at depth 3.
 KEY_LINE = re.compile(r'^(?P<indent> *)"(?P<key>[^"]+)": [{\[]')
-
-
-@dataclass(frozen=True)
-class CheckovFailure:
-    check_id: str
-    check_name: str
-    stack: str
-    address: str
-    reason: str = ""
-
-    @property
-    def resource(self) -> str:
-        return f"{self.stack}/{self.address}"
-
-    def line(self) -> str:
-        return f"{self.check_id} {self.resource}: {self.check_name}"
-
-
-@dataclass
-class CheckovReport:
-    outdir: Path
-    passed: int = 0
-    failures: list[CheckovFailure] = field(default_factory=list)
-    suppressed: list[CheckovFailure] = field(default_factory=list)
-    waived: list[CheckovFailure] = field(default_factory=list)
-    stale: list[supp.Suppression] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.failures or self.problems)
-
-    def render(self) -> str:
-        lines = [(f"checkov report for {self.outdir}: {self.passed} passed, "
-                  f"{len(self.failures)} failed, {len(self.suppressed)} suppressed, "
-                  f"{len(self.waived)} waived")]
-        if self.failures:
-            lines.append("Failed checks (fix them, or suppress with a reason in "
-                         "policies/suppressions.yaml):")
-            lines.extend(f"  {f.line()}" for f in self.failures)
-        if self.suppressed:
-            lines.append("Suppressed (policies/suppressions.yaml):")
-            for f in self.suppressed:
-                lines.append(f"  {f.line()}")
-                lines.append(f"      reason: {f.reason}")
-        if self.waived:
-            lines.append("Waived by the construct that made the resource (a named argument):")
-            for f in self.waived:
-                lines.append(f"  {f.line()}")
-                lines.append(f"      reason: {f.reason}")
-        if self.stale:
-            lines.append("Stale checkov suppressions (match no failure; remove them) [warning]:")
-            lines.extend(f"  entry {s.line}: {s.describe()}" for s in self.stale)
-        if self.problems:
-            lines.append("Problems:")
-            lines.extend(f"  {p}" for p in self.problems)
-        lines.append("FAILED" if self.failed else "PASSED: no unexcused checkov failures")
-        return "\n".join(lines)
 
 
 def checkov_executable() -> str:
@@ -125,11 +70,10 @@ def resolve_address(record: dict, stack_file: Path, cache: dict[Path, dict[int, 
     return cache[stack_file].get(start, resource)
 
 
-def run_checkov(outdir: Path) -> tuple[list[dict], dict, list[str]]:
-    """(failed records, summary, problems) from one checkov run over `<outdir>/stacks`."""
+def run_checkov(outdir: Path) -> tuple[list[dict], int, list[str]]:
+    """(failed records, number of passed checks, problems) from one checkov run over
+    `<outdir>/stacks`."""
     stacks = outdir / "stacks"
-    if not stacks.is_dir():
-        return [], {}, [f"no stacks found under {stacks} (run the synth first)"]
     command = [checkov_executable(), "--framework", "terraform_json", "-d", str(stacks),
                "-o", "json", "--compact", "--quiet", "--skip-download"]
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
@@ -138,30 +82,18 @@ def run_checkov(outdir: Path) -> tuple[list[dict], dict, list[str]]:
     try:
         parsed = json.loads(done.stdout)
     except ValueError:
-        return [], {}, [(f"checkov exited {done.returncode} without JSON output: "
+        return [], 0, [(f"checkov exited {done.returncode} without JSON output: "
                          f"{done.stderr.strip()[-2000:]}")]
     runs = parsed if isinstance(parsed, list) else [parsed]
-    failed, summary, problems = [], {"passed": 0}, []
+    failed, passed, problems = [], 0, []
     for run in runs:
-        summary["passed"] += (run.get("summary") or {}).get("passed", 0)
+        passed += (run.get("summary") or {}).get("passed", 0)
         errors = (run.get("summary") or {}).get("parsing_errors", 0)
         if errors:
             problems.append(f"checkov could not parse {errors} file(s): "
                             f"{(run.get('results') or {}).get('parsing_errors')}")
         failed.extend((run.get("results") or {}).get("failed_checks") or [])
-    return failed, summary, problems
-
-
-def waiver_reason(outdir: Path, failure: CheckovFailure, cache: dict[str, dict]) -> str | None:
-    """The reason a construct recorded for weakening `failure.check_id` on the
-    resource (see constructs_lib/waivers.py), or None."""
-    if failure.stack not in cache:
-        path = outdir / "stacks" / failure.stack / "cdk.tf.json"
-        cache[failure.stack] = json.loads(path.read_text()) if path.exists() else {}
-    kind, _, name = failure.address.rpartition(".")
-    section = "data" if kind.startswith("data.") else "resource"
-    block = cache[failure.stack].get(section, {}).get(kind.removeprefix("data."), {}).get(name, {})
-    return ((block.get("//") or {}).get("waivers") or {}).get(failure.check_id)
+    return failed, passed, problems
 
 
 def scannable_copy(outdir: Path, dest: Path) -> Path:
@@ -180,53 +112,35 @@ def scannable_copy(outdir: Path, dest: Path) -> Path:
     return dest
 
 
-def scan(outdir: Path, suppression_file: Path = supp.DEFAULT_FILE) -> CheckovReport:
+def scan(outdir: Path, suppression_file: Path = supp.DEFAULT_FILE) -> Report:
+    """checkov's failed checks as findings in the shared report (waivers and
+    suppressions applied as for our rules)."""
     outdir = Path(outdir)
-    with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
-        return _scan(outdir, scannable_copy(outdir, Path(tmp)), suppression_file)
+    stacks, problems = StackView.load_output(outdir)
+    found: list[Finding] = []
+    passed = 0
+    if stacks:
+        with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
+            scanned = scannable_copy(outdir, Path(tmp))
+            records, passed, checkov_problems = run_checkov(scanned)
+            found = findings(records, scanned)
+            problems.extend(checkov_problems)
+    return build_report("checkov", outdir, stacks, found, owns=supp.is_checkov_id,
+                        suppression_file=suppression_file, problems=problems, passed=passed)
 
 
-def _scan(outdir: Path, scanned: Path, suppression_file: Path) -> CheckovReport:
-    report = CheckovReport(outdir=outdir)
-    entries, report.problems = supp.load(suppression_file)
-    entries = [e for e in entries if e.is_checkov]
-    if not (outdir / "stacks").is_dir():
-        report.problems.append(f"no stacks found under {outdir / 'stacks'} (run the synth first)")
-        return report
-    records, summary, problems = run_checkov(scanned)
-    report.problems.extend(problems)
-    report.passed = summary.get("passed", 0)
+def findings(records: list[dict], scanned: Path) -> list[Finding]:
+    """One finding per (check, resource), ordered by stack, address and check."""
     cache: dict[Path, dict[int, str]] = {}
-    used: set[int] = set()
-    seen: set[tuple[str, str]] = set()
-    stacks_json: dict[str, dict] = {}
+    by_key: dict[tuple[str, str, str], Finding] = {}
     for record in records:
         relative = Path((record.get("file_path") or "").lstrip("/"))
         stack = relative.parts[0] if relative.parts else "?"
         address = resolve_address(record, scanned / "stacks" / relative, cache)
-        failure = CheckovFailure(check_id=record.get("check_id", "?"),
-                                 check_name=record.get("check_name", ""), stack=stack,
-                                 address=address)
-        if (failure.check_id, failure.resource) in seen:
-            continue
-        seen.add((failure.check_id, failure.resource))
-        reason = waiver_reason(outdir, failure, stacks_json)
-        entry = next((e for e in entries if e.matches(failure.check_id, failure.resource)), None)
-        if reason is not None:
-            report.waived.append(CheckovFailure(**{**failure.__dict__, "reason": reason}))
-        elif entry is None:
-            report.failures.append(failure)
-        else:
-            used.add(entry.line)
-            report.suppressed.append(CheckovFailure(**{**failure.__dict__, "reason": entry.reason}))
-    def key(f: CheckovFailure) -> tuple[str, str, str]:
-        return (f.stack, f.address, f.check_id)
-
-    report.failures.sort(key=key)
-    report.suppressed.sort(key=key)
-    report.waived.sort(key=key)
-    report.stale = [e for e in entries if e.line not in used]
-    return report
+        finding = Finding(rule=record.get("check_id", "?"), stack=stack, address=address,
+                          message=record.get("check_name", ""))
+        by_key.setdefault((stack, address, finding.rule), finding)
+    return [by_key[key] for key in sorted(by_key)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -86,8 +86,10 @@ def from_problems(problems: list[str]) -> Result:
 
 
 class Severity(Enum):
+    """How a rule's open findings count. Only errors exist today (every open finding
+    fails the run); the report and the packs read it, so a second level is one line."""
+
     ERROR = "error"
-    WARNING = "warning"
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,14 @@ class StackView:
         """`path` is `<outdir>/stacks/<stack>/cdk.tf.json`; the stack is its directory name."""
         return cls.from_doc(path.parent.name, json.loads(path.read_text()))
 
+    @classmethod
+    def load_output(cls, outdir: Path) -> tuple[list[StackView], list[str]]:
+        """Every `<outdir>/stacks/<stack>/cdk.tf.json`, and a problem when there is none."""
+        files = sorted((Path(outdir) / "stacks").glob("*/cdk.tf.json"))
+        problems = [] if files else [
+            f"no stacks found under {Path(outdir) / 'stacks'} (run the synth first)"]
+        return [cls.load(f) for f in files], problems
+
     def providers(self) -> dict[str | None, dict]:
         """aws provider configs by alias (None: the default provider)."""
         configs = (self.doc.get("provider") or {}).get("aws") or []
@@ -198,14 +208,6 @@ class StackView:
         return found
 
 
-@dataclass(frozen=True)
-class Violation:
-    """A non-compliant (or crashed) check at one address of a stack."""
-
-    address: str
-    result: Result
-
-
 class Rule:
     """A governance rule. Subclasses set the class attributes and override `check`
     (one resource) or `check_stack` (relations between resources, outputs...)."""
@@ -237,14 +239,12 @@ class Rule:
 
 
 class AttributeRule(Rule):
-    """"Attribute must equal / must exist" over `resource_types` (checkov's BaseResourceValueCheck).
+    """"Attribute must equal one of" over `resource_types` (checkov's BaseResourceValueCheck).
 
-    `requirements` maps a dotted attribute path to the allowed values, or to
-    ANY_VALUE when any non-null value will do. Expressions (`${...}`) pass an
-    existence requirement and fail an equality one only when literal.
+    `requirements` maps a dotted attribute path to its allowed values. An
+    expression (`${...}`) passes: its value is only known at apply time.
     """
 
-    ANY_VALUE: ClassVar[tuple] = ()
     requirements: ClassVar[dict[str, tuple]]
 
     def check(self, resource: ResourceView) -> Result:
@@ -254,12 +254,11 @@ class AttributeRule(Rule):
         for path, allowed in self.requirements.items():
             found = resource.values(path)
             if not found:
-                yield f"{path} is not set" + (f" (allowed: {_show(allowed)})" if allowed else "")
+                yield f"{path} is not set (allowed: {_show(allowed)})"
                 continue
-            if allowed:
-                bad = [v for v in found if v not in allowed and not is_token(v)]
-                if bad:
-                    yield f"{path} is {_show(tuple(bad))}, allowed: {_show(allowed)}"
+            bad = [v for v in found if v not in allowed and not is_token(v)]
+            if bad:
+                yield f"{path} is {_show(tuple(bad))}, allowed: {_show(allowed)}"
 
 
 def _show(values: tuple) -> str:

@@ -9,11 +9,16 @@ from pathlib import Path
 
 import yaml
 
+from policies.excuses import MIN_REASON, short_reason
+
 DEFAULT_FILE = Path(__file__).parent / "suppressions.yaml"
-MIN_REASON = 10
 CHECKOV_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 OUR_ID = re.compile(r"^[A-Z]{3}\d{3}$")
 KEYS = frozenset({"rule", "resource", "reason"})
+
+
+def is_checkov_id(rule: str) -> bool:
+    return bool(CHECKOV_ID.match(rule))
 
 
 @dataclass(frozen=True)
@@ -24,10 +29,6 @@ class Suppression:
     reason: str
     line: int
     """1-based entry number in the file, for messages."""
-
-    @property
-    def is_checkov(self) -> bool:
-        return bool(CHECKOV_ID.match(self.rule))
 
     def matches(self, rule: str, resource: str) -> bool:
         return rule == self.rule and fnmatchcase(resource, self.resource)
@@ -64,7 +65,7 @@ def load(path: Path = DEFAULT_FILE) -> tuple[list[Suppression], list[str]]:
                        "(e.g. CKV_AWS_18)")
         if not isinstance(resource, str) or "/" not in resource:
             bad.append(f"resource {resource!r} is not '<stack>/<type>.<name>' (globs allowed)")
-        if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
+        if short_reason(reason):
             bad.append(f"reason {reason!r} must be at least {MIN_REASON} characters saying why")
         if bad:
             problems.append(f"{where}: " + "; ".join(bad))

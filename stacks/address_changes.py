@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from constructs_lib.waivers import MIN_REASON
+from constructs_lib.formats import MIN_REASON
 
 ADDRESS = re.compile(r"^(?P<type>[a-z][a-z0-9_]*)\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)$")
 """`<resource type>.<name>`: a managed resource of the stack's root module."""

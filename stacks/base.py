@@ -15,6 +15,7 @@ from constructs import Construct
 from constructs_lib.errors import ConfigError
 from constructs_lib.tags import RequiredTags
 from environments.settings import Settings
+from environments.tag_keys import ENVIRONMENT_TAG_KEYS, tag_field
 from stacks.address_changes import AddressChange, declaration_problems, terraform_blocks
 from stacks.contracts import ContractGraph
 from stacks.registry import StackSpec
@@ -90,16 +91,10 @@ class GovernedStack(TerraformStack):
 
     def _required_tags(self) -> RequiredTags:
         t = self.settings.tags
-        return RequiredTags(
-            environment=t.environment,
-            service=self.spec.name,
-            team=t.team,
-            owner=t.owner,
-            cost_center=t.cost_center,
-            project=t.project,
-            data_class=self.settings.stack(self.spec.name).data_class or t.data_class,
-            managed_by=t.managed_by,
-        )
+        values = {tag_field(key): getattr(t, tag_field(key)) for key in ENVIRONMENT_TAG_KEYS}
+        # DataClass is the one environment tag a stack may override.
+        values["data_class"] = self.settings.stack(self.spec.name).data_class or t.data_class
+        return RequiredTags(service=self.spec.name, **values)
 
     def _aws_provider(self, alias: str | None, region: str) -> AwsProvider:
         return AwsProvider(

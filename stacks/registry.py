@@ -65,6 +65,3 @@ def spec_of(name: str) -> StackSpec:
             return spec
     raise KeyError(name)
 
-
-def position(name: str) -> int:
-    return STACK_NAMES.index(name)

@@ -1,5 +1,7 @@
 """The README's construct library section: one props table per construct, read
-from the source of `constructs_lib/` with `ast` (no cdktf import needed)."""
+from the source of `constructs_lib/` with `ast` (no cdktf import needed). Which
+constructs there are is read from the package too: a new construct module is
+documented without being listed anywhere."""
 
 from __future__ import annotations
 
@@ -10,8 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 LIBRARY = REPO / "constructs_lib"
 
-# Catalogue order: the order the README lists the constructs in.
-CONSTRUCT_MODULES = (
+README_ORDER = (
     "kms_key",
     "s3_bucket",
     "iam_role_policy",
@@ -23,6 +24,9 @@ CONSTRUCT_MODULES = (
     "alb",
     "lambda_function",
 )
+"""Only the order the README lists the constructs in (the key first: most constructs
+take its `KeyRef`), not which constructs there are: a construct module missing here
+is listed after these, in name order."""
 REQUIRED = "—"
 HEADER = (
     "| prop | type | default | what happens when left out / meaning |",
@@ -56,9 +60,27 @@ class ConstructDoc:
     props_classes: tuple[PropsClass, ...]
 
 
-def render(library: Path = LIBRARY, modules: tuple[str, ...] = CONSTRUCT_MODULES) -> str:
-    """The Markdown of every construct in `modules` (ends with a newline)."""
-    return "\n".join(render_construct(read_module(library, m)) for m in modules)
+def render(library: Path = LIBRARY, order: tuple[str, ...] = README_ORDER) -> str:
+    """The Markdown of every construct of `library` (ends with a newline)."""
+    return "\n".join(render_construct(read_module(library, m))
+                     for m in construct_modules(library, order))
+
+
+def construct_modules(library: Path = LIBRARY,
+                      order: tuple[str, ...] = README_ORDER) -> tuple[str, ...]:
+    """Every public module of `library` that defines a public `Construct` subclass,
+    in README order: those named in `order` first, then the rest by name."""
+    found = sorted(
+        path.stem for path in library.glob("*.py")
+        if not path.stem.startswith("_") and any(
+            not node.name.startswith("_") for node in _constructs(_classes(path))))
+    stale = [name for name in order if name not in found]
+    if stale:
+        raise ValueError(
+            f"tools/construct_docs.py: README_ORDER names {', '.join(map(repr, stale))}, "
+            f"but {library} has no such module with a public Construct subclass; allowed "
+            f"are {', '.join(found)} (remove the name, or rename it after its module)")
+    return (*order, *(name for name in found if name not in order))
 
 
 def render_construct(doc: ConstructDoc) -> str:
@@ -96,8 +118,7 @@ def read_module(library: Path, module: str) -> ConstructDoc:
 
 def _construct_class(classes: list[ast.ClassDef], props_classes: tuple[PropsClass, ...],
                      path: Path) -> ast.ClassDef:
-    constructs = [node for node in classes
-                  if any(ast.unparse(base).split(".")[-1] == "Construct" for base in node.bases)]
+    constructs = _constructs(classes)
     by_name = {node.name: node for node in constructs}
     # `KmsKeyProps` belongs to `KmsKey`; otherwise the module's only construct.
     for props_class in props_classes:
@@ -107,6 +128,17 @@ def _construct_class(classes: list[ast.ClassDef], props_classes: tuple[PropsClas
         return constructs[0]
     raise ValueError(f"{path}: cannot tell which Construct subclass the props belong to "
                      f"(found {sorted(by_name)})")
+
+
+def _classes(path: Path) -> list[ast.ClassDef]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [node for node in tree.body if isinstance(node, ast.ClassDef)]
+
+
+def _constructs(classes: list[ast.ClassDef]) -> list[ast.ClassDef]:
+    """The classes that subclass `Construct` directly (`Construct` or `x.Construct`)."""
+    return [node for node in classes
+            if any(ast.unparse(base).split(".")[-1] == "Construct" for base in node.bases)]
 
 
 def _is_props_dataclass(node: ast.ClassDef) -> bool:

@@ -1,1 +1,1 @@
-"""One rule per module; policies/packs.py lists which rules run together."""
+"""One rule per module, as `RULE`; policies/packs.py finds them and derives the packs."""

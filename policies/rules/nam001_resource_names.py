@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from policies.model import (
-    COMPLIANT,
     NOT_APPLICABLE,
     ResourceView,
     Result,
@@ -132,7 +131,7 @@ class ResourceNames(Rule):
                 problems.append(problem)
         if not checked:
             return NOT_APPLICABLE
-        return from_problems(problems) if problems else COMPLIANT
+        return from_problems(problems)
 
 
 RULE = ResourceNames()

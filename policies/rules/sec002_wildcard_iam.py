@@ -2,54 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 
-from policies.model import COMPLIANT, Result, Rule, StackView, from_problems, values_at
+from policies.model import Result, Rule, StackView, from_problems, values_at
+from policies.policy_documents import Statement, document_statements, json_statements
 
 # Attributes holding a policy JSON document (checked when they are literal JSON).
 POLICY_ATTRIBUTES = ("policy", "inline_policy.policy")
 
 
-def _as_list(value: object) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def json_statements(text: object) -> list[dict] | None:
-    """Statements of a literal JSON policy, or None when `text` is not literal JSON."""
-    if not isinstance(text, str):
-        return None
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(doc, dict):
-        return None
-    return [s for s in _as_list(doc.get("Statement")) if isinstance(s, dict)]
-
-
-def _wildcard(actions: list, resources: list) -> bool:
-    return "*" in actions and "*" in resources
-
-
-def document_problems(statements: list[dict]) -> Iterator[str]:
-    """For data aws_iam_policy_document `statement` blocks."""
-    for i, st in enumerate(statements):
-        if st.get("effect", "Allow") != "Allow":
-            continue
-        if _wildcard(_as_list(st.get("actions")), _as_list(st.get("resources"))):
-            label = f"statement {st.get('sid') or i}"
-            yield f"{label} allows action * on resource *"
-
-
-def json_problems(statements: list[dict], where: str) -> Iterator[str]:
-    for i, st in enumerate(statements):
-        if st.get("Effect") != "Allow":
-            continue
-        if _wildcard(_as_list(st.get("Action")), _as_list(st.get("Resource"))):
-            yield f"{where} statement {st.get('Sid') or i} allows action * on resource *"
+def problems(statements: list[Statement]) -> Iterator[str]:
+    for st in statements:
+        if st.effect == "Allow" and "*" in st.actions and "*" in st.resources:
+            yield f"{st.label} allows action * on resource *"
 
 
 class WildcardIam(Rule):
@@ -63,19 +28,17 @@ class WildcardIam(Rule):
 
     def check_stack(self, stack: StackView) -> Iterable[tuple[str, Result]]:
         for doc in stack.of_type("aws_iam_policy_document", data=True):
-            statements = [s for s in values_at(doc.body, "statement") if isinstance(s, dict)]
-            yield doc.address, from_problems(list(document_problems(statements)))
+            yield doc.address, from_problems(list(problems(document_statements(doc.body))))
         for resource in stack.resources:
-            problems = []
-            seen = False
+            found, seen = [], False
             for attr in POLICY_ATTRIBUTES:
                 for text in values_at(resource.body, attr):
-                    statements = json_statements(text)
+                    statements = json_statements(text, where=f"{attr} ")
                     if statements is not None:
                         seen = True
-                        problems.extend(json_problems(statements, attr))
-            if seen:
-                yield resource.address, from_problems(problems) if problems else COMPLIANT
+                        found.extend(problems(statements))
+            if seen:  # a policy from a document is checked on the document
+                yield resource.address, from_problems(found)
 
 
 RULE = WildcardIam()

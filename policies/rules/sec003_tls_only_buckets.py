@@ -1,7 +1,9 @@
-"""SEC003: every S3 bucket has a bucket policy that denies requests without TLS."""
+"""SEC003: every S3 bucket's policy denies every request without TLS, to the bucket
+and its objects (as cdk-nag's S3BucketSSLRequestsOnly requires)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from policies.model import (
@@ -14,52 +16,96 @@ from policies.model import (
     is_token,
     values_at,
 )
-from policies.rules.sec002_wildcard_iam import json_statements
+from policies.policy_documents import Statement, document_statements, json_statements
 
 SECURE_TRANSPORT = "aws:SecureTransport"
+DENIED_ACTIONS = frozenset({"s3:*", "*"})
+# `${aws_s3_bucket.<name>.arn}` with an optional `/*`.
+ARN_REFERENCE = re.compile(r"^\$\{aws_s3_bucket\.(?P<name>[A-Za-z0-9_-]+)\.arn\}(?P<objects>/\*)?$")
+# `arn:<partition>:s3:::<bucket>` with an optional `/*`; partition and bucket may be expressions.
+ARN_TEXT = re.compile(r"^arn:(aws[a-z-]*|\$\{[^}]+\}):s3:::(?P<bucket>[^/]+)(?P<objects>/\*)?$")
+BUCKET = "the bucket ARN"
+OBJECTS = "its objects (<bucket ARN>/*)"
 
 
 def _is_false(value: object) -> bool:
     return value is False or (isinstance(value, str) and value.lower() == "false")
 
 
-def _document_denies_plain_http(doc: ResourceView, stack: StackView, seen: set[str]) -> bool:
-    """A data aws_iam_policy_document (or one it merges in) with the deny statement."""
-    if doc.address in seen:
-        return False
-    seen.add(doc.address)
-    for st in values_at(doc.body, "statement"):
-        if not isinstance(st, dict) or st.get("effect") != "Deny":
+def _on_plain_http(st: Statement) -> bool:
+    """A Bool condition aws:SecureTransport = false (condition keys are case-insensitive)."""
+    return any(op == "Bool" and str(key).lower() == SECURE_TRANSPORT.lower()
+               and any(_is_false(v) for v in values) for op, key, values in st.conditions)
+
+
+def _weaknesses(st: Statement) -> list[str]:
+    """How a Deny on plain HTTP falls short of denying every such request."""
+    weak = []
+    if not DENIED_ACTIONS.intersection(st.actions):
+        weak.append(f"denies {', '.join(map(str, st.actions)) or 'no action'} instead of s3:*")
+    if not any(ident == "*" and kind in ("*", "AWS") for kind, ident in st.principals):
+        shown = ", ".join(f"{kind}:{ident}" for kind, ident in st.principals) or "no principal"
+        weak.append(f"applies to {shown} instead of every principal (*)")
+    extra = [f"{op} {key}" for op, key, _ in st.conditions
+             if not (op == "Bool" and str(key).lower() == SECURE_TRANSPORT.lower())]
+    if extra:
+        weak.append(f"also requires {', '.join(extra)}, so it denies only some plain-HTTP "
+                    "requests")
+    return weak
+
+
+def _covers(resources: Iterable[object], bucket: ResourceView) -> set[str]:
+    """Which of BUCKET and OBJECTS the resource list names."""
+    name = bucket.get("bucket")
+    own_names = {f"${{aws_s3_bucket.{bucket.name}.{attr}}}" for attr in ("id", "bucket")}
+    if isinstance(name, str) and not is_token(name):
+        own_names.add(name)
+    covered = set()
+    for resource in resources:
+        if not isinstance(resource, str):
             continue
-        for cond in values_at(st, "condition"):
-            if (isinstance(cond, dict) and cond.get("test") == "Bool"
-                    and cond.get("variable") == SECURE_TRANSPORT
-                    and any(_is_false(v) for v in values_at(cond, "values"))):
-                return True
-    merged = [*values_at(doc.body, "source_policy_documents"),
-              *values_at(doc.body, "override_policy_documents")]
-    return any(_denies_plain_http(text, stack, seen) for text in merged)
+        ref, text = ARN_REFERENCE.match(resource), ARN_TEXT.match(resource)
+        if (ref and ref["name"] == bucket.name) or (text and text["bucket"] in own_names):
+            covered.add(OBJECTS if (ref or text)["objects"] else BUCKET)
+    return covered
 
 
-def _json_denies_plain_http(text: str) -> bool:
-    for st in json_statements(text) or []:
-        if st.get("Effect") != "Deny":
+def _statements(policy: object, stack: StackView, seen: set[str]) -> list[Statement]:
+    """The statements of a bucket policy: literal JSON, or the policy documents it
+    refers to with the ones they merge in."""
+    literal = json_statements(policy)
+    if literal is not None:
+        return literal
+    found = []
+    for doc in stack.resolve(policy) if is_token(policy) else []:
+        if doc.type != "aws_iam_policy_document" or doc.address in seen:
             continue
-        condition = st.get("Condition") or {}
-        value = (condition.get("Bool") or {}).get(SECURE_TRANSPORT)
-        values = value if isinstance(value, list) else [value]
-        if any(_is_false(v) for v in values):
-            return True
-    return False
+        seen.add(doc.address)
+        found.extend(document_statements(doc.body, where=f"{doc.address} "))
+        for merged in (*values_at(doc.body, "source_policy_documents"),
+                       *values_at(doc.body, "override_policy_documents")):
+            found.extend(_statements(merged, stack, seen))
+    return found
 
 
-def _denies_plain_http(policy: object, stack: StackView, seen: set[str]) -> bool:
-    if json_statements(policy) is not None:
-        return _json_denies_plain_http(policy)  # type: ignore[arg-type]
-    if is_token(policy):
-        return any(_document_denies_plain_http(doc, stack, seen)
-                   for doc in stack.resolve(policy) if doc.type == "aws_iam_policy_document")
-    return False
+def problems(statements: list[Statement], bucket: ResourceView) -> list[str]:
+    """Empty when Deny statements on plain HTTP, for every principal and s3:*,
+    together name the bucket ARN and its objects."""
+    denies = [st for st in statements if st.effect == "Deny" and _on_plain_http(st)]
+    if not denies:
+        return [f"no Deny statement on {SECURE_TRANSPORT} = false"]
+    found, covered = [], set()
+    for st in denies:
+        weak = _weaknesses(st)
+        if weak:
+            found.append(f"{st.label} {' and '.join(weak)}")
+        else:
+            covered |= _covers(st.resources, bucket)
+    missing = [what for what in (BUCKET, OBJECTS) if what not in covered]
+    if not missing:
+        return []
+    return [*found, f"the Deny on {SECURE_TRANSPORT} = false does not cover "
+                    f"{' or '.join(missing)}"]
 
 
 def _targets(policy: ResourceView, bucket: ResourceView) -> bool:
@@ -73,12 +119,14 @@ def _targets(policy: ResourceView, bucket: ResourceView) -> bool:
 class TlsOnlyBuckets(Rule):
     id = "SEC003"
     family = "security"
-    title = "bucket policies deny non-TLS requests"
+    title = "bucket policies deny every non-TLS request to the bucket and its objects"
     rationale = ("Without a deny on aws:SecureTransport=false, S3 accepts plain-HTTP requests, "
-                 "so credentials' signatures and object data can travel unencrypted.")
+                 "so credentials' signatures and object data can travel unencrypted. A deny "
+                 "limited to some actions, some principals or only the objects (or only the "
+                 "bucket) leaves the rest reachable over HTTP.")
     fix = ("attach an aws_s3_bucket_policy built from constructs_lib.policy_document with a "
-           "Deny statement on condition Bool aws:SecureTransport = false (the s3 bucket "
-           "construct does this by default)")
+           "Deny of s3:* for principal * on the bucket ARN and <bucket ARN>/*, condition Bool "
+           "aws:SecureTransport = false (the s3 bucket construct does this by default)")
     resource_types = frozenset({"aws_s3_bucket"})
 
     def check_stack(self, stack: StackView) -> Iterable[tuple[str, Result]]:
@@ -87,12 +135,11 @@ class TlsOnlyBuckets(Rule):
             attached = [p for p in policies if _targets(p, bucket)]
             if not attached:
                 yield bucket.address, NON_COMPLIANT("no aws_s3_bucket_policy points at the bucket")
-            elif not any(_denies_plain_http(p.get("policy"), stack, set()) for p in attached):
-                names = ", ".join(p.address for p in attached)
-                yield bucket.address, NON_COMPLIANT(
-                    f"{names} has no Deny statement on {SECURE_TRANSPORT} = false")
-            else:
-                yield bucket.address, COMPLIANT
+                continue
+            statements = [st for p in attached for st in _statements(p.get("policy"), stack, set())]
+            found = problems(statements, bucket)
+            names = ", ".join(p.address for p in attached)
+            yield bucket.address, NON_COMPLIANT(f"{names}: {'; '.join(found)}") if found else COMPLIANT
 
 
 RULE = TlsOnlyBuckets()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from policies.model import COMPLIANT, Result, Rule, StackView, from_problems, is_token
+from policies.model import Result, Rule, StackView, from_problems, is_token
 
 # Values that are secrets whatever attribute holds them.
 PATTERNS = {
@@ -86,7 +86,7 @@ class LiteralSecrets(Rule):
 
     def check_stack(self, stack: StackView) -> Iterable[tuple[str, Result]]:
         for address, problems in sorted(findings(stack.doc).items()):
-            yield address, from_problems(problems) if problems else COMPLIANT
+            yield address, from_problems(problems)
 
 
 RULE = LiteralSecrets()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+from environments.tag_keys import REQUIRED_TAG_KEYS
 from policies.model import COMPLIANT, NON_COMPLIANT, ResourceView, Result, Rule
 from policies.schema import taggable_types
-
-REQUIRED_TAGS = ("Environment", "Service", "Team", "Owner", "CostCenter", "Project",
-                 "DataClass", "ManagedBy")
 
 
 class RequiredTags(Rule):
@@ -26,7 +24,7 @@ class RequiredTags(Rule):
         tags = resource.effective_tags()
         if tags is None:
             return NON_COMPLIANT("tags is a single expression, so the rule cannot see its keys")
-        missing = [t for t in REQUIRED_TAGS if tags.get(t) in (None, "")]
+        missing = [t for t in REQUIRED_TAG_KEYS if tags.get(t) in (None, "")]
         if missing:
             provider = resource.provider_alias
             via = f"provider aws.{provider}" if provider else "the default aws provider"

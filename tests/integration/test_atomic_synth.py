@@ -52,8 +52,6 @@ SETTINGS_MISTAKES = {
                         "tags.owner is 'platform-team'; allowed is an e-mail address"),
     "name-not-kebab": ('bucket="prod-connectly-tfstate"', 'bucket="prod_connectly_tfstate"',
                        "state.bucket is 'prod_connectly_tfstate'; allowed is a kebab-case name"),
-    "kms-window": ('domain="set-of.com",', 'domain="set-of.com", kms_deletion_window_days=7,',
-                   "kms_deletion_window_days is 7; governance requires exactly 30 days"),
     "log-retention": ('domain="set-of.com",', 'domain="set-of.com", log_retention_days=100,',
                       "log_retention_days is 100; allowed are the values CloudWatch Logs accepts"),
 }

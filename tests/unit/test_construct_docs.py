@@ -6,21 +6,21 @@ import textwrap
 
 import pytest
 
-from tools import construct_docs
-from tools.construct_docs import CONSTRUCT_MODULES, LIBRARY, read_module, render
+from tools import construct_docs, generated
+from tools.construct_docs import LIBRARY, construct_modules, read_module, render
 
-CONSTRUCTS = {
-    "kms_key": "KmsKey",
-    "s3_bucket": "S3Bucket",
-    "iam_role_policy": "IamRolePolicy",
-    "security_group": "SecurityGroup",
-    "cloudwatch_log_group": "CloudwatchLogGroup",
-    "sns": "SnsTopic",
-    "rds": "RdsInstance",
-    "ecr": "EcrRepository",
-    "alb": "ApplicationLoadBalancer",
-    "lambda_function": "LambdaFunction",
-}
+WIDGET = textwrap.dedent('''
+    from dataclasses import dataclass
+    from constructs import Construct
+
+    @dataclass(frozen=True, kw_only=True)
+    class {name}Props:
+        size: int
+        """How big."""
+
+    class {name}(Construct):
+        """A {name}."""
+''')
 
 
 @pytest.fixture(scope="module")
@@ -40,18 +40,49 @@ def section(text: str, construct: str) -> str:
     return text[start:] if following == -1 else text[start:following]
 
 
-def test_every_construct_has_a_section_with_its_props_table(text):
-    assert set(CONSTRUCT_MODULES) == set(CONSTRUCTS)
-    for module, construct in CONSTRUCTS.items():
-        part = section(text, construct)
+def test_readme_holds_what_the_library_renders():
+    """A construct added, removed or changed without `make synth` fails here."""
+    readme = generated.README.read_text()
+    assert generated.replace_section(readme, "construct-props", render()) == readme, (
+        "README.md's construct-props section is not what tools/construct_docs.py renders "
+        "from constructs_lib/; run `make synth` and commit README.md")
+
+
+def test_every_construct_module_has_a_section_with_its_props_table(text):
+    for module in construct_modules():
+        doc = read_module(LIBRARY, module)
+        part = section(text, doc.construct)
         assert f"(`constructs_lib/{module}.py`)" in part
-        assert f"`{construct}Props`:" in part
+        assert f"`{doc.props_classes[0].name}`:" in part
         assert construct_docs.HEADER[0] in part
 
 
-def test_sections_follow_the_catalogue_order(text):
-    positions = [text.index(f"### `{CONSTRUCTS[m]}`") for m in CONSTRUCT_MODULES]
-    assert positions == sorted(positions)
+def test_construct_modules_are_found_not_listed(tmp_path):
+    """A module with a public Construct subclass is documented; helpers and private
+    constructs are not; README_ORDER orders, the rest follow by name."""
+    for name in ("Zeta", "Alpha", "Kms"):
+        (tmp_path / f"{name.lower()}.py").write_text(WIDGET.format(name=name))
+    (tmp_path / "refs.py").write_text("class KeyRef:\n    arn: str\n")
+    (tmp_path / "hidden.py").write_text(
+        "from constructs import Construct\nclass _Part(Construct):\n    pass\n")
+    (tmp_path / "_private.py").write_text(WIDGET.format(name="Private"))
+    assert construct_modules(tmp_path, order=("kms",)) == ("kms", "alpha", "zeta")
+    assert [line for line in render(tmp_path, order=()).splitlines() if line.startswith("###")] == [
+        "### `Alpha` (`constructs_lib/alpha.py`)", "### `Kms` (`constructs_lib/kms.py`)",
+        "### `Zeta` (`constructs_lib/zeta.py`)"]
+
+
+def test_an_order_entry_without_its_module_is_an_error(tmp_path):
+    (tmp_path / "alpha.py").write_text(WIDGET.format(name="Alpha"))
+    with pytest.raises(ValueError, match=r"README_ORDER names 'gone', but .* allowed are alpha"):
+        construct_modules(tmp_path, order=("alpha", "gone"))
+
+
+def test_a_construct_module_without_props_is_an_error(tmp_path):
+    (tmp_path / "bare.py").write_text(
+        "from constructs import Construct\nclass Bare(Construct):\n    pass\n")
+    with pytest.raises(ValueError, match=r"bare\.py: no `@dataclass"):
+        render(tmp_path, order=())
 
 
 def test_construct_summary_is_the_first_docstring_paragraph(text):
@@ -86,7 +117,7 @@ def test_default_factory_and_imported_constant_defaults(text):
 def test_every_prop_has_a_docstring():
     """STYLE habit 1: a prop says what it means and what happens when left out."""
     missing = [f"{props.name}.{prop.name}"
-               for module in CONSTRUCT_MODULES
+               for module in construct_modules()
                for props in read_module(LIBRARY, module).props_classes
                for prop in props.props if not prop.doc]
     assert missing == []

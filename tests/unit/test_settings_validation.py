@@ -95,9 +95,6 @@ def test_unknown_environment_names_the_allowed_ones():
         pytest.param(with_tags(owner="platform-team"),
                      "tags.owner is 'platform-team'; allowed is an e-mail address",
                      id="owner-not-email"),
-        pytest.param(dataclasses.replace(SETTINGS, kms_deletion_window_days=7),
-                     "kms_deletion_window_days is 7; governance requires exactly 30 days",
-                     id="kms-window"),
         pytest.param(dataclasses.replace(SETTINGS, log_retention_days=100),
                      "log_retention_days is 100; allowed are the values CloudWatch Logs accepts",
                      id="log-retention"),
@@ -126,7 +123,7 @@ def test_bad_settings_are_refused_with_a_sentence(settings, expected):
 def test_all_problems_are_reported_at_once():
     bad = dataclasses.replace(
         with_tags(team="Platform Team", owner="nobody"),
-        kms_deletion_window_days=10,
+        log_retention_days=100,
     )
     problems = problems_of(bad)
     assert len(problems) == 3

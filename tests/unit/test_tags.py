@@ -1,4 +1,6 @@
-"""RequiredTags: the per-value rule shared with settings validation."""
+"""RequiredTags and the tag keys of environments/tag_keys.py: the per-value rule
+shared with settings validation, and the two dataclasses that must hold one field
+per key."""
 
 from __future__ import annotations
 
@@ -7,7 +9,30 @@ import dataclasses
 import pytest
 
 from constructs_lib.errors import Problems
-from constructs_lib.tags import tag_value_problem
+from constructs_lib.tags import RequiredTags, tag_value_problem
+from environments.settings import TagSettings
+from environments.tag_keys import ENVIRONMENT_TAG_KEYS, REQUIRED_TAG_KEYS, tag_field
+
+
+@pytest.mark.parametrize(("key", "field"), [
+    ("Owner", "owner"), ("CostCenter", "cost_center"), ("ManagedBy", "managed_by")])
+def test_tag_field_is_the_key_in_snake_case(key, field):
+    assert tag_field(key) == field
+
+
+def test_the_dataclasses_hold_one_field_per_key():
+    """A key added to tag_keys.py without its field (or the reverse) fails here,
+    not as an AttributeError in the middle of a synth."""
+    assert [f.name for f in dataclasses.fields(RequiredTags)] == [
+        tag_field(k) for k in REQUIRED_TAG_KEYS]
+    assert [f.name for f in dataclasses.fields(TagSettings)] == [
+        tag_field(k) for k in ENVIRONMENT_TAG_KEYS]
+
+
+def test_as_dict_maps_every_key_to_its_field(tags):
+    assert tags.as_dict() == {key: getattr(tags, tag_field(key)) for key in REQUIRED_TAG_KEYS}
+    assert tags.as_dict()["CostCenter"] == "engineering"
+    assert list(tags.resource_tags("x")) == [*REQUIRED_TAG_KEYS, "Name"]
 
 
 @pytest.mark.parametrize(("key", "value", "expected"), [

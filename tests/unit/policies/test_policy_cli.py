@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from policies.packs import ALL
+
 REPO = Path(__file__).resolve().parents[3]
 KEY = "${aws_kms_key.k.arn}"
 
@@ -34,7 +36,7 @@ def empty_suppressions(tmp_path):
 def test_clean_output_exits_0(clean_out, empty_suppressions):
     done = run("policies", str(clean_out), "--suppressions", empty_suppressions)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "PASSED" in done.stdout and "1 stacks, 12 rules" in done.stdout
+    assert "PASSED" in done.stdout and f"1 stacks, {len(ALL)} rules" in done.stdout
 
 
 @pytest.mark.parametrize(("pack", "resources", "rule"), [
@@ -74,10 +76,11 @@ def test_missing_outdir_exits_1(tmp_path, empty_suppressions):
     assert done.returncode == 1 and "no stacks found" in done.stdout
 
 
-def test_checkov_wrapper_applies_suppressions(pol, tmp_path):
+def test_checkov_wrapper_applies_suppressions_and_waivers(pol, tmp_path):
     queue = {"name": "prod-q", "kms_master_key_id": None}
+    waived = {**queue, "//": {"waivers": {"CKV_AWS_27": "queue carries public build badges"}}}
     out = pol.write_outdir(tmp_path / "out", {"monitoring": pol.doc({
-        "aws_sqs_queue": {"bad": dict(queue), "excused": dict(queue)},
+        "aws_sqs_queue": {"bad": dict(queue), "excused": dict(queue), "waived": waived},
         # Same name under another type: the address must come from the block's line.
         "aws_sns_topic": {"bad": {"name": "prod-t", "kms_master_key_id": KEY}},
     })})
@@ -89,8 +92,12 @@ def test_checkov_wrapper_applies_suppressions(pol, tmp_path):
         "  reason: left over from a removed queue\n")
     done = run("policies.checkov_scan", str(out), "--suppressions", str(path))
     assert done.returncode == 1, done.stdout + done.stderr
-    failed = done.stdout.split("Suppressed")[0]
+    failed = done.stdout.split("Waived")[0]
     assert "CKV_AWS_27 monitoring/aws_sqs_queue.bad" in failed
-    assert "aws_sqs_queue.excused" not in failed
-    assert "queue holds only non-sensitive heartbeats" in done.stdout
-    assert "Stale checkov suppressions" in done.stdout and "CKV_AWS_999" in done.stdout
+    assert "aws_sqs_queue.excused" not in failed and "aws_sqs_queue.waived" not in failed
+    waived_part = done.stdout.split("Waived")[1].split("Suppressed")[0]
+    assert "CKV_AWS_27 monitoring/aws_sqs_queue.waived" in waived_part
+    assert "queue carries public build badges" in waived_part
+    assert "queue holds only non-sensitive heartbeats" in done.stdout.split("Suppressed")[1]
+    assert "Stale suppressions" in done.stdout and "CKV_AWS_999" in done.stdout
+    assert "FAILED: " in done.stdout

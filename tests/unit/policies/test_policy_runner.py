@@ -6,9 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from policies.excuses import MIN_REASON
+from policies.finding import OPEN, SUPPRESSED, WAIVED
 from policies.model import Rule, StackView
-from policies.packs import ALL, ENCRYPTION, PACKS, PROTECTION
-from policies.runner import SUPPRESSED, WAIVED, check_output, check_stacks
+from policies.packs import ALL, PACKS
+from policies.runner import check_output, check_stacks
+
+ENCRYPTION, PROTECTION = PACKS["encryption"], PACKS["protection"]
 
 BUCKET_OK = {"lifecycle": {"prevent_destroy": True}, "bucket": "prod-b"}
 
@@ -26,17 +30,6 @@ def stack(pol, resources, name="network"):
     return StackView.from_doc(name, pol.doc(resources))
 
 
-def test_packs_list_every_rule_once():
-    ids = [r.id for r in ALL]
-    assert ids == ["TAG001", "TAG002", "ENC001", "ENC002", "NAM001", "NAM002", "NAM003",
-                   "SEC001", "SEC002", "SEC003", "SEC004", "PRO001"]
-    assert set(PACKS) == {"tags", "encryption", "naming", "security", "protection", "all"}
-    for rule in ALL:
-        assert rule.severity.value in ("error", "warning")
-        assert rule.family in ("tags", "encryption", "naming", "security", "protection")
-        assert rule.title and rule.rationale and rule.fix
-
-
 def test_waiver_on_the_resource_excuses_that_rule_only(pol, suppressions):
     body = {"bucket": "prod-b", "//": {"waivers": {"PRO001": "scratch bucket, rebuilt daily"}}}
     report = check_stacks([stack(pol, {"aws_s3_bucket": {"b": body}})], PROTECTION,
@@ -46,6 +39,16 @@ def test_waiver_on_the_resource_excuses_that_rule_only(pol, suppressions):
     assert not report.failed
     text = report.render()
     assert "Waived" in text and "scratch bucket, rebuilt daily" in text
+
+
+def test_a_waiver_with_a_short_reason_excuses_nothing(pol, suppressions):
+    short = "x" * (MIN_REASON - 1)
+    body = {"bucket": "prod-b", "//": {"waivers": {"PRO001": short}}}
+    report = check_stacks([stack(pol, {"aws_s3_bucket": {"b": body}})], PROTECTION,
+                          suppression_file=suppressions("[]"))
+    (finding,) = report.findings
+    assert finding.status == OPEN and report.failed
+    assert any(f"at least {MIN_REASON} characters" in p for p in report.problems)
 
 
 def test_suppression_glob_matches_and_is_reported(pol, suppressions):
@@ -72,8 +75,9 @@ def test_stale_suppression_is_a_warning(pol, suppressions):
 
 
 @pytest.mark.parametrize(("case", "text", "expected"), [
-    ("short reason", "- rule: PRO001\n  resource: a/b.c\n  reason: because\n", "at least 10"),
-    ("no reason", "- rule: PRO001\n  resource: a/b.c\n", "at least 10"),
+    ("short reason", f"- rule: PRO001\n  resource: a/b.c\n  reason: {'x' * (MIN_REASON - 1)}\n",
+     f"at least {MIN_REASON}"),
+    ("no reason", "- rule: PRO001\n  resource: a/b.c\n", f"at least {MIN_REASON}"),
     ("unknown rule", "- rule: prevent-destroy\n  resource: a/b.c\n  reason: long enough reason\n",
      "not a policy id"),
     ("resource without a stack", "- rule: PRO001\n  resource: b.c\n  reason: long enough reason\n",
@@ -115,7 +119,7 @@ def test_render_lists_counts_and_findings(pol, suppressions):
     assert "ENC002   error        1" in text
     assert ("ENC002 network/aws_kms_key.k: enable_key_rotation is false, allowed: true — "
             "use constructs_lib.kms_key") in text
-    assert text.endswith("error finding(s), 0 problem(s)")
+    assert text.endswith("FAILED: 1 error finding(s), 0 problem(s)")
 
 
 def test_check_output_reads_every_stack(pol, tmp_path, suppressions):
@@ -128,6 +132,7 @@ def test_check_output_reads_every_stack(pol, tmp_path, suppressions):
     report = check_output(out, suppression_file=suppressions("[]"))
     assert report.stacks == ["kms", "network"]
     assert not report.failed, report.render()
+    assert report.render().startswith(f"Policy report for {out}: 2 stacks, {len(ALL)} rules;")
 
 
 def test_check_output_without_stacks_fails(tmp_path, suppressions):

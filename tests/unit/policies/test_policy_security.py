@@ -108,13 +108,15 @@ def test_sec002_literal_policies(pol, case, rtype, attr, policy, expected):
 
 
 # --- SEC003 -----------------------------------------------------------------
-TLS_DENY = {"effect": "Deny", "actions": ["s3:*"], "resources": ["*"],
-            "principals": [{"type": "*", "identifiers": ["*"]}],
+BUCKET_ARN = "${aws_s3_bucket.b.arn}"
+TLS_DENY = {"effect": "Deny", "actions": ["s3:*"], "resources": [BUCKET_ARN, f"{BUCKET_ARN}/*"],
+            "principals": [{"type": "AWS", "identifiers": ["*"]}],
             "condition": [{"test": "Bool", "variable": "aws:SecureTransport",
                            "values": ["false"]}]}
-TLS_JSON = json.dumps({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Principal": "*",
-                                      "Resource": "*",
-                                      "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+TLS_STATEMENT = {"Effect": "Deny", "Action": "s3:*", "Principal": "*",
+                 "Resource": ["arn:aws:s3:::prod-b", "arn:aws:s3:::prod-b/*"],
+                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+TLS_JSON = json.dumps({"Statement": [TLS_STATEMENT]})
 
 
 def bucket_with_policy(policy):
@@ -122,17 +124,37 @@ def bucket_with_policy(policy):
             "aws_s3_bucket_policy": {"p": {"bucket": "${aws_s3_bucket.b.id}", "policy": policy}}}
 
 
+def tls_document(**changes):
+    return {"aws_iam_policy_document": {"tls": {"statement": [{**TLS_DENY, **changes}]}}}
+
+
+DOCUMENT_POLICY = "${data.aws_iam_policy_document.tls.json}"
+
+
 @pytest.mark.parametrize(("case", "resources", "data", "expected"), [
-    ("policy document denies plain HTTP",
-     bucket_with_policy("${data.aws_iam_policy_document.tls.json}"),
-     {"aws_iam_policy_document": {"tls": {"statement": [TLS_DENY]}}}, C),
+    ("policy document denies plain HTTP", bucket_with_policy(DOCUMENT_POLICY), tls_document(), C),
     ("deny merged from a source document",
      bucket_with_policy("${data.aws_iam_policy_document.all.json}"),
      {"aws_iam_policy_document": {
-         "all": {"source_policy_documents": ["${data.aws_iam_policy_document.tls.json}"],
+         "all": {"source_policy_documents": [DOCUMENT_POLICY],
                  "statement": [statement(["s3:GetObject"], ["*"])]},
-         "tls": {"statement": [TLS_DENY]}}}, C),
+         **tls_document()["aws_iam_policy_document"]}}, C),
     ("literal JSON policy with the deny", bucket_with_policy(TLS_JSON), None, C),
+    ("literal JSON, principal AWS *",
+     bucket_with_policy(json.dumps({"Statement": [{**TLS_STATEMENT, "Principal": {"AWS": ["*"]}}]})),
+     None, C),
+    ("literal JSON, partition and bucket as expressions",
+     bucket_with_policy(json.dumps({"Statement": [{**TLS_STATEMENT, "Resource": [
+         "arn:${data.aws_partition.p.partition}:s3:::${aws_s3_bucket.b.bucket}",
+         "arn:${data.aws_partition.p.partition}:s3:::${aws_s3_bucket.b.bucket}/*"]}]})), None, C),
+    ("deny on * actions", bucket_with_policy(DOCUMENT_POLICY), tls_document(actions=["*"]), C),
+    ("principal type *", bucket_with_policy(DOCUMENT_POLICY),
+     tls_document(principals=[{"type": "*", "identifiers": ["*"]}]), C),
+    ("bucket and objects in two deny statements",
+     bucket_with_policy(DOCUMENT_POLICY),
+     {"aws_iam_policy_document": {"tls": {"statement": [
+         {**TLS_DENY, "resources": [BUCKET_ARN]}, {**TLS_DENY, "resources": [f"{BUCKET_ARN}/*"]}]}}},
+     C),
     ("policy without the deny", bucket_with_policy("${data.aws_iam_policy_document.d.json}"),
      {"aws_iam_policy_document": {"d": {"statement": [statement(["s3:GetObject"], ["*"])]}}}, N),
     ("policy as an unreadable expression", bucket_with_policy("${jsonencode(local.p)}"), None, N),
@@ -141,6 +163,54 @@ def bucket_with_policy(policy):
 def test_sec003(pol, case, resources, data, expected):
     doc = pol.doc(resources, data=data)
     assert pol.outcome_of(SEC003, doc, "aws_s3_bucket.b") is expected, case
+
+
+# Each way a deny on plain HTTP can be narrower than "every request, to the bucket and its
+# objects" (cdk-nag's S3BucketSSLRequestsOnly), and the words the finding uses for it.
+@pytest.mark.parametrize(("case", "changes", "message"), [
+    ("only some actions", {"actions": ["s3:GetObject", "s3:PutObject"]},
+     "denies s3:GetObject, s3:PutObject instead of s3:*"),
+    ("one account instead of everyone",
+     {"principals": [{"type": "AWS", "identifiers": ["arn:aws:iam::123456789012:root"]}]},
+     "instead of every principal (*)"),
+    ("no principal", {"principals": []}, "no principal instead of every principal (*)"),
+    ("only the objects", {"resources": [f"{BUCKET_ARN}/*"]}, "does not cover the bucket ARN"),
+    ("only the bucket", {"resources": [BUCKET_ARN]}, "does not cover its objects"),
+    ("a prefix instead of every object", {"resources": [BUCKET_ARN, f"{BUCKET_ARN}/logs/*"]},
+     "does not cover its objects"),
+    ("resource * instead of the bucket's ARNs", {"resources": ["*"]},
+     "does not cover the bucket ARN or its objects"),
+    ("another bucket's ARNs",
+     {"resources": ["${aws_s3_bucket.other.arn}", "${aws_s3_bucket.other.arn}/*"]},
+     "does not cover the bucket ARN or its objects"),
+    ("secure transport true", {"condition": [
+        {"test": "Bool", "variable": "aws:SecureTransport", "values": ["true"]}]},
+     "no Deny statement on aws:SecureTransport = false"),
+    ("a further condition", {"condition": [
+        *TLS_DENY["condition"],
+        {"test": "StringNotEquals", "variable": "aws:PrincipalAccount", "values": ["1"]}]},
+     "also requires StringNotEquals aws:PrincipalAccount"),
+    ("allow instead of deny", {"effect": "Allow"},
+     "no Deny statement on aws:SecureTransport = false"),
+])
+def test_sec003_flags_each_weakening(pol, case, changes, message):
+    doc = pol.doc(bucket_with_policy(DOCUMENT_POLICY), data=tls_document(**changes))
+    outcome, text = pol.outcomes(SEC003, doc)["aws_s3_bucket.b"]
+    assert outcome is N, case
+    assert message in text, (case, text)
+
+
+@pytest.mark.parametrize(("case", "changes", "message"), [
+    ("action", {"Action": ["s3:GetObject"]}, "instead of s3:*"),
+    ("principal", {"Principal": {"Service": "cloudtrail.amazonaws.com"}},
+     "instead of every principal (*)"),
+    ("objects only", {"Resource": "arn:aws:s3:::prod-b/*"}, "does not cover the bucket ARN"),
+    ("condition", {"Condition": {"Bool": {"aws:SecureTransport": "true"}}}, "no Deny statement"),
+])
+def test_sec003_flags_each_weakening_in_literal_json(pol, case, changes, message):
+    policy = json.dumps({"Statement": [{**TLS_STATEMENT, **changes}]})
+    outcome, text = pol.outcomes(SEC003, pol.doc(bucket_with_policy(policy)))["aws_s3_bucket.b"]
+    assert outcome is N and message in text, (case, text)
 
 
 def test_sec003_policy_for_another_bucket_does_not_count(pol):

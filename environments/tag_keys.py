@@ -1,0 +1,21 @@
+"""The 8 required tags' keys: the one place they are written. Settings, stacks,
+constructs and the TAG001 rule all read them from here."""
+
+from __future__ import annotations
+
+import re
+
+REQUIRED_TAG_KEYS = ("Environment", "Service", "Team", "Owner", "CostCenter", "Project",
+                     "DataClass", "ManagedBy")
+"""Every taggable resource carries all of them (the reference's governance rule),
+listed in the reference's order."""
+
+ENVIRONMENT_TAG_KEYS = tuple(key for key in REQUIRED_TAG_KEYS if key != "Service")
+"""The keys whose values are facts of the environment (`TagSettings`); `Service`
+is each stack's own name instead."""
+
+
+def tag_field(key: str) -> str:
+    """The attribute that holds tag `key` in `TagSettings` and `RequiredTags`:
+    the key in snake_case (`CostCenter` -> `cost_center`)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
