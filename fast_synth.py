@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import importlib.metadata
 import importlib.util
 import os
 import shutil
@@ -31,6 +32,11 @@ import types
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 ASSEMBLY = "@cdktf/provider-aws"
+JSII_VERSIONS = ("1.142.0",)
+"""The jsii releases this module was checked against (requirements.txt pins
+one). It reaches into jsii's private attributes, which any release may change:
+`jsii._reference_map._assembly_to_module` and `._submodule_fqn_map`, and
+`jsii._runtime.kernel.provider._process` with its `_process` and `_ctx_stack`."""
 
 # Rewrites `exports.s3Bucket = require("./s3-bucket");` (one line per
 # submodule in the provider's lib/index.js) into a getter; any other file, or
@@ -71,6 +77,7 @@ def enable() -> None:
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         return
+    check_jsii_version()
     sys.modules[PACKAGE] = _lazy_package(spec)
     if _jsii_started():
         importlib.import_module(f"{PACKAGE}._jsii")
@@ -90,6 +97,31 @@ def exit_now(code: int) -> None:
     sys.stderr.flush()
     _stop_jsii_runtime()
     os._exit(code)
+
+
+def installed_jsii_version() -> str | None:
+    """The installed jsii distribution's version (read from its metadata, so
+    jsii is not imported), or None when jsii is not installed."""
+    try:
+        return importlib.metadata.version("jsii")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_jsii_version() -> None:
+    """Raise RuntimeError unless the installed jsii is one of JSII_VERSIONS: on
+    another release its private attributes may be gone or mean something else,
+    and a lazy load or early exit that half works is worse than none."""
+    found = installed_jsii_version()
+    if found in JSII_VERSIONS:
+        return
+    installed = "no jsii is installed" if found is None else f"jsii {found} is installed"
+    raise RuntimeError(
+        f"fast_synth.py uses private attributes of jsii and was written for jsii "
+        f"{' or '.join(JSII_VERSIONS)}, but {installed}. Set CDKTF_FAST_SYNTH=0 to "
+        f"synthesize without it, or check fast_synth.py against this jsii "
+        f"(tests/integration/test_fast_synth.py) and add the version to JSII_VERSIONS."
+    )
 
 
 def _lazy_package(spec) -> types.ModuleType:
@@ -173,6 +205,7 @@ def _stop_jsii_runtime() -> None:
     """Stop the node child without the rest of an orderly interpreter exit,
     and remove what it leaves in its private temporary directory."""
     if _jsii_started():
+        check_jsii_version()  # exit_now can be reached without enable()
         node = sys.modules["jsii._runtime"].kernel.provider._process  # memoized: never a new one
         popen = node._process
         try:

@@ -23,6 +23,7 @@ from constructs_lib.iam_role_policy import (
     PolicyStatement,
 )
 from constructs_lib.lambda_function import LambdaFunction, LambdaFunctionProps
+from constructs_lib.lambda_package import LAMBDA_SOURCE_ROOT, SECRET_ROTATION_HANDLER, build_zip
 from constructs_lib.refs import KeyRef, SubnetsRef, VpcRef
 from constructs_lib.security_group import (
     EgressRule,
@@ -33,7 +34,6 @@ from constructs_lib.security_group import (
 from stacks.atlantis_repo_config import cluster_name, service_name
 from stacks.base import BuildContext, GovernedStack
 from stacks.registry import StackSpec
-from tools.lambda_package import LAMBDA_SOURCE_ROOT, SECRET_ROTATION_HANDLER, build_zip
 
 PACKAGE_DIR = Path(tempfile.gettempdir()) / "cdktf-lambda-packages"
 HTTPS = 443

@@ -409,9 +409,9 @@ def _pull_requests(tf: Terraform, aws: LocalAws, source: Path, pr_change: Path,
             say(f"refused  {refusal.role}: {refusal.call} on {refusal.target}: "
                 f"{refusal.outcome}")
         if not all(r.refused for r in report.least_privilege):
-            report.failure = "a call the roles must not make was not refused:\n" + "\n".join(
+            _fail(report, "a call the roles must not make was not refused:\n" + "\n".join(
                 f"{r.role}: {r.call} on {r.target}: {r.outcome}"
-                for r in report.least_privilege if not r.refused)
+                for r in report.least_privilege if not r.refused))
         again = record(report.pull_requests, "every stack changes", "autoplan (second push)",
                        every.autoplan(changed))
         for result in again:
@@ -420,8 +420,8 @@ def _pull_requests(tf: Terraform, aws: LocalAws, source: Path, pr_change: Path,
         say(f"pr 2     second run: {sum(r.status == 'no changes' for r in again)}/{len(again)} "
             "no changes")
         if any(r.status != "no changes" for r in again):
-            report.failure = "the second run of the PR found changes:\n" + "\n".join(
-                f"{r.project}: {r.status}: {r.summary}" for r in again)
+            _fail(report, "the second run of the PR found changes:\n" + "\n".join(
+                f"{r.project}: {r.status}: {r.summary}" for r in again))
 
         only = pull_request("pr-3-monitoring")
         touched = [f"cdktf.out/stacks/{name}/cdk.tf.json" for name in ("monitoring",)
@@ -431,6 +431,11 @@ def _pull_requests(tf: Terraform, aws: LocalAws, source: Path, pr_change: Path,
         report.monitoring_only = [r.project for r in results]
         say(f"pr 3     planned {', '.join(report.monitoring_only) or 'nothing'}")
     report.assumed_roles = assumed_roles(aws.assumed_roles_log)
+
+
+def _fail(report: Report, problem: str) -> None:
+    """Record a failure that does not stop the run (later checks still report)."""
+    report.failure = f"{report.failure}\n{problem}" if report.failure else problem
 
 
 def _apply_with_plan_role(run: PullRequestRun, profiles: dict[str, str],

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
+from constructs_lib.lambda_package import LAMBDA_SOURCE_ROOT, SECRET_ROTATION_HANDLER, build_zip
 from tests.stacks.synth_json import by_name, one, ssm
-from tools.lambda_package import LAMBDA_SOURCE_ROOT, SECRET_ROTATION_HANDLER, build_zip
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.lambda_package import (
+from constructs_lib.lambda_package import (
     LAMBDA_SOURCE_ROOT,
     SECRET_ROTATION_HANDLER,
     build_zip,
@@ -97,7 +97,7 @@ def test_missing_or_empty_source_directory_is_an_error(tmp_path):
 
 def test_command_line_writes_the_same_zip(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "tools.lambda_package",
+        [sys.executable, "-m", "constructs_lib.lambda_package",
          str(LAMBDA_SOURCE_ROOT), str(tmp_path / "cli.zip")],
         cwd=REPO, check=True, capture_output=True,
     )

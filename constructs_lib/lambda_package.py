@@ -1,5 +1,8 @@
 """Byte-for-byte reproducible Lambda zips: `build_zip(source_dir, dest)`, or
-`python -m tools.lambda_package SOURCE_DIR DEST_ZIP`."""
+`python -m constructs_lib.lambda_package SOURCE_DIR DEST_ZIP`.
+
+The zip is what `LambdaFunctionProps.package` takes, so it lives beside the
+construct: stacks build their packages without importing the tools layer."""
 
 from __future__ import annotations
 
@@ -71,7 +74,8 @@ def build_zip(source_dir: Path, dest: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.lambda_package", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m constructs_lib.lambda_package", description=__doc__)
     parser.add_argument("source_dir", type=Path, help="directory that becomes the zip root")
     parser.add_argument("dest", type=Path, help="zip file to write")
     args = parser.parse_args(argv)
