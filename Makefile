@@ -50,15 +50,15 @@ check-checkov: $(VENV)/.dev
 
 ## check-fresh: fail when committed cdktf.out/atlantis.yaml/README diagram are stale.
 check-fresh: $(VENV)/.runtime
-	$(PY) -m tools.freshness
+	$(PY) -m synth.freshness
 
 ## pr-flow (= deploy-local): every stack on moto, bootstrap by hand and everything
 ## else as pull requests played through Atlantis' flow, then protection and destroy.
 deploy-local pr-flow: $(VENV)/.dev
-	$(PY) -m tools.deploy_local
+	$(PY) -m local_deploy.deploy_local
 
 bench: $(VENV)/.dev
-	$(PY) -m tools.bench
+	$(PY) -m scripts.bench
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

@@ -11,7 +11,7 @@ import sys
 # Node 20 is past its end of life for jsii; the banner would bury real output.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from tools.synth import run
+from synth.synth import run
 
 if __name__ == "__main__":
     sys.exit(run(sys.argv[1:]))

@@ -2,7 +2,8 @@
 `python -m constructs_lib.lambda_package SOURCE_DIR DEST_ZIP`.
 
 The zip is what `LambdaFunctionProps.package` takes, so it lives beside the
-construct: stacks build their packages without importing the tools layer."""
+construct: stacks build their packages without importing the top layer (synth/,
+local_deploy/, scripts/)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The reduced hashicorp/aws schema (regenerate with `python -m tools.provider_schema`)."""
+"""The reduced hashicorp/aws schema (regenerate with `python -m scripts.provider_schema`)."""
 
 from __future__ import annotations
 

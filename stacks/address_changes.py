@@ -2,7 +2,7 @@
 
 cdktf derives each Terraform address from the construct path, so a renamed
 construct id or a resource wrapped in a new construct gets a new address and
-Terraform would destroy the old object. The address ledger (`tools/address_ledger.py`)
+Terraform would destroy the old object. The address ledger (`synth/address_ledger.py`)
 refuses such a synth unless the stack declares what happened, in its
 `address_changes` class attribute:
 

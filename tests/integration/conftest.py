@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from local_deploy.terraform_cli import cli_config_env
 from stacks.registry import STACK_NAMES
 from tests.integration.scratch_repo import (
     copy_repo,
@@ -21,7 +22,6 @@ from tests.integration.scratch_repo import (
     run_in,
     snapshot,
 )
-from tools.terraform_cli import cli_config_env
 
 RENAMES = (
     # The RDS instance's construct: every resource under it gets a new address,

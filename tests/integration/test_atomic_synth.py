@@ -20,7 +20,7 @@ def planted(*args, **kwargs):
     stack.add_override("resource.aws_s3_bucket.planted", {"bucket": "Planted_Bucket"})
     return app, graph
 app_module.build_app = planted
-from tools.synth import run
+from synth.synth import run
 sys.exit(run(["--publish"]))
 """
 
@@ -78,7 +78,7 @@ def planted(self, scope, spec, context):
     if spec.name == {stack!r}:
         {statement}
 base.GovernedStack.__init__ = planted
-from tools.synth import run
+from synth.synth import run
 sys.exit(run(["--publish"]))
 """
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from stacks.registry import STACK_NAMES, STACKS, spec_of
-from tools.freshness import compare_trees, tree
+from synth.freshness import compare_trees, tree
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
+from local_deploy.deploy_local import PROTECTED_MESSAGE, REPO
+from local_deploy.local_overrides import EXCLUDED_TYPE_PREFIXES
+from local_deploy.pr_flow import synthesize_every_stack_change
 from stacks.registry import STACK_NAMES
-from tools.deploy_local import PROTECTED_MESSAGE, REPO
-from tools.local_overrides import EXCLUDED_TYPE_PREFIXES
-from tools.pr_flow import synthesize_every_stack_change
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,8 @@ def deploy_summary(synth_dir, renamed_synth, tmp_path_factory):
     assert renamed_synth.accepted.returncode == 0, renamed_synth.accepted.stderr
     pr_change = synthesize_every_stack_change(root / "pr-change")
     result = subprocess.run(
-        [sys.executable, "-m", "tools.deploy_local", "--outdir-from", str(synth_dir / "out"),
+        [sys.executable, "-m", "local_deploy.deploy_local",
+         "--outdir-from", str(synth_dir / "out"),
          "--workdir", str(root / "scratch"), "--summary-json", str(summary),
          "--atlantis-yaml", str(synth_dir / "generated" / "atlantis.yaml"),
          "--pr-change", str(pr_change), "--variant", str(renamed_synth.out)],

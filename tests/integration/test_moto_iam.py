@@ -10,8 +10,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tools.least_privilege import DENIED_CODES, error_code
-from tools.local_aws import ACCOUNT_ID, FAKE_CREDENTIALS, LocalAws
+from local_deploy.least_privilege import DENIED_CODES, error_code
+from local_deploy.local_aws import ACCOUNT_ID, FAKE_CREDENTIALS, LocalAws
 
 pytestmark = pytest.mark.slow
 

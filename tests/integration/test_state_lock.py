@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from tools.deploy_local import terraform_env
-from tools.local_aws import LocalAws
-from tools.local_overrides import (
+from local_deploy.deploy_local import terraform_env
+from local_deploy.local_aws import LocalAws
+from local_deploy.local_overrides import (
     BACKEND_OVERRIDE,
     PROVIDER_OVERRIDE,
     load_stack,

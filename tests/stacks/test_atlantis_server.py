@@ -16,6 +16,7 @@ import yaml
 
 from environments import load_environment
 from environments.github_hooks import GITHUB_HOOK_RANGES
+from local_deploy.atlantis_merge import validate_repo_cfg
 from stacks.atlantis_repo_config import (
     APPLY_PROFILE,
     ATLANTIS_VERSION,
@@ -23,7 +24,6 @@ from stacks.atlantis_repo_config import (
     RESTRICTED_KEYS,
 )
 from tests.stacks.synth_json import one, resources
-from tools.atlantis_merge import validate_repo_cfg
 
 REPO = Path(__file__).resolve().parents[2]
 SETTINGS = load_environment("prod")

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from stacks.address_changes import Import, Move, Remove, Replace
-from tools.address_ledger import (
+from synth.address_ledger import (
     Owner,
     StackOutput,
     compare,

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from tools import construct_docs, generated
-from tools.construct_docs import LIBRARY, construct_modules, read_module, render
+from synth import construct_docs, generated
+from synth.construct_docs import LIBRARY, construct_modules, read_module, render
 
 WIDGET = textwrap.dedent('''
     from dataclasses import dataclass
@@ -44,7 +44,7 @@ def test_readme_holds_what_the_library_renders():
     """A construct added, removed or changed without `make synth` fails here."""
     readme = generated.README.read_text()
     assert generated.replace_section(readme, "construct-props", render()) == readme, (
-        "README.md's construct-props section is not what tools/construct_docs.py renders "
+        "README.md's construct-props section is not what synth/construct_docs.py renders "
         "from constructs_lib/; run `make synth` and commit README.md")
 
 

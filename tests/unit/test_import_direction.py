@@ -15,14 +15,15 @@ The rule, per package (a package imports its own modules freely):
   and `environments.tag_keys` only, so the rules run without cdktf or node.
 - `lambda_src` is the root of the Lambda zip and runs alone in the function:
   it imports nothing of this repository (not even itself as `lambda_src.…`).
-- `tools`, `main.py`, `fast_synth.py` (the synth pipeline, local harness and
-  scripts) and `tests` sit on top and may import anything.
+- `synth` (the synth pipeline), `local_deploy` (the local deploy harness on
+  moto), `scripts`, `main.py`, `fast_synth.py` and `tests` sit on top and may
+  import anything, each other included.
 
 So `stacks`, `constructs_lib`, `environments` and `policies` never import
-`tools`, `main` or `fast_synth`; `constructs_lib` and `environments` never
-import `stacks`; `constructs_lib` never imports `policies`. Imports inside
-functions and `if TYPE_CHECKING:` blocks count too; imports by string
-(`importlib.import_module`) are not seen.
+`synth`, `local_deploy`, `scripts`, `main` or `fast_synth`; `constructs_lib`
+and `environments` never import `stacks`; `constructs_lib` never imports
+`policies`. Imports inside functions and `if TYPE_CHECKING:` blocks count too;
+imports by string (`importlib.import_module`) are not seen.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 FIRST_PARTY = frozenset({
-    "constructs_lib", "environments", "fast_synth", "lambda_src", "main", "policies",
-    "stacks", "tests", "tools",
+    "constructs_lib", "environments", "fast_synth", "lambda_src", "local_deploy", "main",
+    "policies", "scripts", "stacks", "synth", "tests",
 })
 """Top-level packages and modules of this repository; imports of anything else
 (the standard library, cdktf, boto3, ...) are not this rule's business."""
@@ -57,8 +58,9 @@ submodules); packages not listed here are the top layer and unchecked."""
 WHY = {
     "environments": "settings are facts, validated before any construct exists",
     "constructs_lib": "constructs take their values as props and know no stack, "
-                      "environment or tool",
-    "stacks": "stacks are built from settings and constructs; the tools run them",
+                      "environment, pipeline or harness",
+    "stacks": "stacks are built from settings and constructs; the synth pipeline "
+              "and the local deploy run them",
     "policies": "the rules read synthesized JSON and must run without cdktf or node",
     "lambda_src": "it is the root of the Lambda zip and runs there alone",
 }
@@ -147,14 +149,16 @@ def test_every_top_level_package_is_known():
     assert not unknown, (
         f"top-level {', '.join(unknown)} of the repository is not in FIRST_PARTY of "
         "tests/unit/test_import_direction.py; add it there (and to MAY_IMPORT if it is "
-        "below the tools)")
+        "below the top layer)")
 
 
 @pytest.mark.parametrize(("path", "source", "module"), [
-    ("stacks/secrets.py", "from tools.lambda_package import build_zip", "tools.lambda_package"),
+    ("stacks/secrets.py", "from synth.lambda_package import build_zip", "synth.lambda_package"),
     ("stacks/app.py", "import main", "main"),
     ("policies/runner.py", "import fast_synth", "fast_synth"),
-    ("environments/prod.py", "from tools import synth", "tools"),
+    ("environments/prod.py", "from synth import synth", "synth"),
+    ("constructs_lib/kms_key.py", "from local_deploy import local_aws", "local_deploy"),
+    ("policies/runner.py", "import scripts.bench", "scripts.bench"),
     ("constructs_lib/kms_key.py", "import stacks.base", "stacks.base"),
     ("environments/validation.py", "from stacks import registry", "stacks"),
     ("constructs_lib/waivers.py", "from policies.model import Finding", "policies.model"),
@@ -182,7 +186,9 @@ def test_an_import_that_runs_back_up_is_named_with_file_and_line(path, source, m
     ("policies/rules/tag001.py", "from ..runner import run"),
     ("lambda_src/secret_rotation/handler.py", "from secret_rotation import helpers"),
     ("constructs_lib/s3_bucket.py", "from constructs import Construct"),
-    ("tools/synth.py", "from stacks.app import build_app"),
+    ("synth/synth.py", "from stacks.app import build_app"),
+    ("local_deploy/pr_flow.py", "from synth.synth import run"),
+    ("scripts/bench.py", "from local_deploy.process_memory import tree_rss"),
 ])
 def test_imports_that_keep_the_direction_pass(path, source):
     assert violations(source, path) == []
@@ -193,14 +199,14 @@ def test_a_planted_package_fails_the_tree_check(tmp_path):
     (tmp_path / "stacks" / "secrets.py").write_text(textwrap.dedent("""\
         def build():
             # An import inside a function still runs back up.
-            from tools.lambda_package import build_zip
+            from synth.lambda_package import build_zip
             return build_zip
     """))
-    (tmp_path / "tools").mkdir()
-    (tmp_path / "tools" / "synth.py").write_text("from stacks.secrets import build\n")
+    (tmp_path / "synth").mkdir()
+    (tmp_path / "synth" / "synth.py").write_text("from stacks.secrets import build\n")
 
     [found] = check_tree(tmp_path)
 
-    assert found.startswith("stacks/secrets.py:3 imports tools.lambda_package "
-                            "(`from tools.lambda_package import build_zip`), "
+    assert found.startswith("stacks/secrets.py:3 imports synth.lambda_package "
+                            "(`from synth.lambda_package import build_zip`), "
                             "but stacks/ may import only stacks, environments, constructs_lib")

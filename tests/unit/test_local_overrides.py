@@ -3,7 +3,7 @@ the real task role, with the same condition, and nothing else in the stack chang
 
 from __future__ import annotations
 
-from tools.local_overrides import (
+from local_deploy.local_overrides import (
     STAND_IN_TASK_ROLE,
     quirks_for,
     quirks_override,

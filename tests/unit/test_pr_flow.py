@@ -1,4 +1,4 @@
-"""The Atlantis flow of tools/pr_flow.py on a fake terraform: which projects a PR plans,
+"""The Atlantis flow of local_deploy/pr_flow.py on a fake terraform: which projects a PR plans,
 in which order, with which environment, and what apply refuses."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.pr_flow import AtlantisError, Project, PullRequestRun, when_modified_matches
+from local_deploy.pr_flow import AtlantisError, Project, PullRequestRun, when_modified_matches
 
 REPO_ID = "github.com/example/infra"
 FAKE_TERRAFORM = """#!/bin/sh

@@ -1,4 +1,4 @@
-"""`python -m tools.freshness`: fail (exit 1), listing the files, when the committed
+"""`python -m synth.freshness`: fail (exit 1), listing the files, when the committed
 cdktf.out/, atlantis.yaml or README.md differ from what a fresh synth produces."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The pull requests the local deploy plays through Atlantis' flow (tools/pr_flow.py) on
+"""The pull requests the local deploy plays through Atlantis' flow (local_deploy/pr_flow.py) on
 moto, with the credentials its workflows select:
 
 1. the environment's first PR: nothing downstream can be planned before its producers
@@ -29,8 +29,8 @@ from pathlib import Path
 
 import yaml
 
-from tools.local_overrides import STAND_IN_TASK_ROLE
-from tools.pr_flow import Project, ProjectResult, PullRequestRun
+from local_deploy.local_overrides import STAND_IN_TASK_ROLE
+from local_deploy.pr_flow import Project, ProjectResult, PullRequestRun
 
 SSM_REFERENCE = re.compile(r"\$\{data\.aws_ssm_parameter\.([A-Za-z0-9_-]+)\.insecure_value\}")
 

@@ -1,7 +1,7 @@
 """A pull request played the way Atlantis v0.47.1 plays it: the committed atlantis.yaml
 judged against the server-side config the atlantis stack deploys, projects chosen by
 `when_modified`, their workflow steps run group by group, and one summary per project
-in the form the PR comment takes. `make pr-flow` runs it on moto (tools/deploy_local.py).
+in the form the PR comment takes. `make pr-flow` runs it on moto (local_deploy/deploy_local.py).
 
 Read from runatlantis/atlantis at v0.47.1:
 - project selection: `DetermineProjectsViaConfig` (server/events/project_finder.go),
@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.atlantis_merge import id_matches, validate_repo_cfg
+from local_deploy.atlantis_merge import id_matches, validate_repo_cfg
 
 DEFAULT_WORKFLOW = {"plan": {"steps": ["init", "plan"]}, "apply": {"steps": ["apply"]}}
 """Atlantis' built-in `default` workflow."""

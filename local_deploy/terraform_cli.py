@@ -1,6 +1,7 @@
 """A generated Terraform CLI config that installs hashicorp/aws from a local filesystem mirror.
 
-Used by tools/provider_schema.py, the tests and the e2e harness so that no run needs the registry.
+Used by the local deploy (local_deploy/deploy_local.py), scripts/provider_schema.py and the
+integration tests (terraform validate), so that no run needs the registry.
 """
 
 from __future__ import annotations

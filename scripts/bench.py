@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.process_memory import tree_rss
+from local_deploy.process_memory import tree_rss
 
 REPO = Path(__file__).resolve().parent.parent
 GOAL_WALL = 0.35
@@ -31,7 +31,7 @@ import statistics, sys, time
 from pathlib import Path
 import fast_synth
 fast_synth.enable()
-from tools.address_ledger import check, registry_declarations
+from synth.address_ledger import check, registry_declarations
 registry_declarations()
 times = []
 for _ in range({LEDGER_REPEATS}):

@@ -10,7 +10,7 @@ from pathlib import Path
 from constructs_lib.errors import ConfigError
 from stacks.contracts import ContractGraph
 from stacks.registry import STACKS
-from tools import atlantis_config, construct_docs, stack_diagram
+from synth import atlantis_config, construct_docs, stack_diagram
 
 REPO = Path(__file__).resolve().parent.parent
 ATLANTIS_YAML = REPO / "atlantis.yaml"

@@ -77,7 +77,7 @@ def construct_modules(library: Path = LIBRARY,
     stale = [name for name in order if name not in found]
     if stale:
         raise ValueError(
-            f"tools/construct_docs.py: README_ORDER names {', '.join(map(repr, stale))}, "
+            f"synth/construct_docs.py: README_ORDER names {', '.join(map(repr, stale))}, "
             f"but {library} has no such module with a public Construct subclass; allowed "
             f"are {', '.join(found)} (remove the name, or rename it after its module)")
     return (*order, *(name for name in found if name not in order))

@@ -1,6 +1,7 @@
 """Regenerate policies/data/aws_taggable_types.json from the hashicorp/aws provider schema.
 
-Run: `.venv/bin/python -m tools.provider_schema` (needs terraform; uses the local provider mirror).
+Run: `.venv/bin/python -m scripts.provider_schema` (needs terraform; uses the local provider
+mirror).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.terraform_cli import AWS_PROVIDER_VERSION, cli_config_env
+from local_deploy.terraform_cli import AWS_PROVIDER_VERSION, cli_config_env
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET = REPO / "policies" / "data" / "aws_taggable_types.json"
-COMMAND = "python -m tools.provider_schema"
+COMMAND = "python -m scripts.provider_schema"
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 
 # Top-level attributes through which a resource can name a customer-managed key.

@@ -1,7 +1,7 @@
 """What the local deploy proves about the Atlantis roles while moto enforces IAM, and
 what moto cannot enforce.
 
-moto authorizes every call after the administrator's setup (tools/local_aws.py) against
+moto authorizes every call after the administrator's setup (local_deploy/local_aws.py) against
 the caller's identity policies, AWS managed policies included. So the PR runs already
 show that the plan role (ReadOnlyAccess plus the state lock) plans every stack and that
 the apply role applies every stack. The checks here add the refusals: an apply with the
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from tools.local_overrides import STAND_IN_TASK_ROLE
+from local_deploy.local_overrides import STAND_IN_TASK_ROLE
 
 DENIED_CODES = ("AccessDenied", "AccessDeniedException")
 XML_CODE = re.compile(r"<Code>(\w+)</Code>")
@@ -78,7 +78,7 @@ def _session(aws, region: str, role_arn: str, name: str) -> dict[str, str]:
 def error_code(error: ClientError) -> str:
     """The AWS error code. Where moto still answers an authorization failure in IAM's
     XML to a client that expects another protocol (the JSON services are patched:
-    tools/local_aws.py), botocore reports code '403' with the XML as the message."""
+    local_deploy/local_aws.py), botocore reports code '403' with the XML as the message."""
     details = error.response.get("Error", {})
     embedded = XML_CODE.search(details.get("Message") or "")
     return embedded.group(1) if embedded else details.get("Code") or "error"

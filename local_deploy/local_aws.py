@@ -1,6 +1,6 @@
 """A moto server on 127.0.0.1 standing in for AWS during the local e2e deploy.
 
-Run as a module (`python -m tools.local_aws -p PORT`) it is moto's own server with
+Run as a module (`python -m local_deploy.local_aws -p PORT`) it is moto's own server with
 the patches in MOTO_PATCHES applied; `LocalAws` starts it on a free port and stops it.
 """
 
@@ -461,7 +461,8 @@ class LocalAws:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tools.local_aws", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "local_deploy.local_aws",
+             "-H", "127.0.0.1", "-p", str(self.port)],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()

@@ -62,8 +62,8 @@ def synthesize(args: argparse.Namespace) -> int:
     settings = load_environment(args.env)
     fast_synth.enable()
     from stacks.app import build_app
-    from tools.address_ledger import check as ledger_check
-    from tools.generated import generated_files
+    from synth.address_ledger import check as ledger_check
+    from synth.generated import generated_files
 
     target = Path(args.outdir).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)

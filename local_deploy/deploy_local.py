@@ -1,10 +1,10 @@
 """Deploy the synthesized stacks to moto with the real Terraform and provider, the way
 they reach production: bootstrap applied by hand, every other apply a pull request
-played through Atlantis' flow with the plan and apply roles (tools/pr_runs.py), then
+played through Atlantis' flow with the plan and apply roles (local_deploy/pr_runs.py), then
 the protection check and the destroy. moto enforces IAM throughout, so the PRs prove
-the roles suffice, and tools/least_privilege.py that they refuse what they must.
+the roles suffice, and local_deploy/least_privilege.py that they refuse what they must.
 
-Run: `make pr-flow` (or `make deploy-local`, `python -m tools.deploy_local --help`).
+Run: `make pr-flow` (or `make deploy-local`, `python -m local_deploy.deploy_local --help`).
 Works on a scratch copy of cdktf.out/; the moto server lives only as long as the run.
 """
 
@@ -27,10 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from stacks.atlantis_repo_config import APPLY_PROFILE, PLAN_PROFILE
-from stacks.registry import STACK_NAMES, spec_of
-from tools.least_privilege import MOTO_UNENFORCED, Refusal, apply_role_guard_rails
-from tools.local_aws import (
+from local_deploy.least_privilege import MOTO_UNENFORCED, Refusal, apply_role_guard_rails
+from local_deploy.local_aws import (
     ENFORCING_SETTINGS,
     MOTO_PATCHES,
     MOTO_RUNTIME_CONFIG,
@@ -38,7 +36,7 @@ from tools.local_aws import (
     LocalAws,
     assumed_roles,
 )
-from tools.local_overrides import (
+from local_deploy.local_overrides import (
     BACKEND_OVERRIDE,
     PROVIDER_OVERRIDE,
     QUIRKS_OVERRIDE,
@@ -55,8 +53,8 @@ from tools.local_overrides import (
     teardown_override,
     write_json,
 )
-from tools.pr_flow import PullRequestRun, synthesize_every_stack_change
-from tools.pr_runs import (
+from local_deploy.pr_flow import PullRequestRun, synthesize_every_stack_change
+from local_deploy.pr_runs import (
     ContainerCredentials,
     PullRequestRecord,
     atlantis_task_environment,
@@ -66,8 +64,10 @@ from tools.pr_runs import (
     resolve_ssm_references,
     task_env,
 )
-from tools.process_memory import child_pids, tree_rss
-from tools.terraform_cli import cli_config_env
+from local_deploy.process_memory import child_pids, tree_rss
+from local_deploy.terraform_cli import cli_config_env
+from stacks.atlantis_repo_config import APPLY_PROFILE, PLAN_PROFILE
+from stacks.registry import STACK_NAMES, spec_of
 
 REPO = Path(__file__).resolve().parent.parent
 BOOTSTRAP = STACK_NAMES[0]
@@ -352,7 +352,7 @@ def _pull_requests(tf: Terraform, aws: LocalAws, source: Path, pr_change: Path,
                    atlantis_yaml: Path, stacks: dict[str, dict], names: list[str],
                    report: Report) -> None:
     """Every other apply, the re-plan and the one-stack PR, through Atlantis' flow
-    (tools/pr_runs.py) with the credentials its workflows select."""
+    (local_deploy/pr_runs.py) with the credentials its workflows select."""
     region = stacks[BOOTSTRAP]["provider"]["aws"][0]["region"]
     flags = atlantis_task_environment(source)
     ssm = aws.client("ssm", region)

@@ -1,0 +1,1 @@
+"""One-off scripts run by hand: `make bench` and the provider-schema regeneration."""
