@@ -136,7 +136,7 @@ def test_snapshot(snapshot):
 
 
 @pytest.fixture(scope="module")
-def optional_network():
+def optional_network(tmp_path_factory):
     """The network stack built in-process with a Transit Gateway and a NAT per AZ."""
     import fast_synth
 
@@ -148,8 +148,9 @@ def optional_network():
 
     network = dataclasses.replace(SETTINGS.network, create_transit_gateway=True,
                                   multi_az_nat=True)
-    app, _ = build_app(dataclasses.replace(SETTINGS, network=network), "unused",
-                       only=("kms", "network"))
+    # Testing.synth writes nothing, but the App still needs an outdir: not the repo.
+    app, _ = build_app(dataclasses.replace(SETTINGS, network=network),
+                       str(tmp_path_factory.mktemp("optional-network")), only=("kms", "network"))
     return json.loads(Testing.synth(app.node.find_child("network")))
 
 
