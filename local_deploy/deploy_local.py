@@ -362,6 +362,12 @@ def _pull_requests(tf: Terraform, aws: LocalAws, source: Path, pr_change: Path,
     repo_id = flags["ATLANTIS_REPO_ALLOWLIST"]
     # The roles the server's workflows assume (their AWS profiles), nothing else.
     profiles = dict(PROFILE_ROLE.findall(json.dumps(server_cfg)))
+    missing = [p for p in (PLAN_PROFILE, APPLY_PROFILE) if p not in profiles]
+    if missing:
+        raise StepFailed("atlantis", "reading the server config", (
+            f"ATLANTIS_REPO_CONFIG_JSON of the synthesized atlantis task names no role_arn "
+            f"for the AWS profile(s) {', '.join(missing)}; the workflows' profiles come from "
+            "stacks/atlantis_repo_config.py aws_profiles()"))
     with ContainerCredentials(aws, region, tuple(sorted(set(profiles.values())))) as endpoint:
         env = task_env(tf.env, tf.root / "atlantis-home", endpoint.url)
 

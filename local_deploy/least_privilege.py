@@ -58,6 +58,13 @@ class Refusal:
         return self.outcome in DENIED_CODES
 
 
+def session_keys(credentials: dict) -> dict[str, str]:
+    """An STS `Credentials` answer as the AWS_* keys `LocalAws.client` takes."""
+    return {"AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": credentials["SessionToken"]}
+
+
 def _session(aws, region: str, role_arn: str, name: str) -> dict[str, str]:
     """Keys of a session of `role_arn`, assumed from the stand-in task role (the
     route the Atlantis workflows' profiles take)."""
@@ -65,14 +72,9 @@ def _session(aws, region: str, role_arn: str, name: str) -> dict[str, str]:
     account = sts.get_caller_identity()["Account"]
     task = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{STAND_IN_TASK_ROLE}",
                            RoleSessionName="ecs-task")["Credentials"]
-    keys = {"AWS_ACCESS_KEY_ID": task["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": task["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": task["SessionToken"]}
-    role = aws.client("sts", region, keys).assume_role(RoleArn=role_arn,
-                                                       RoleSessionName=name)["Credentials"]
-    return {"AWS_ACCESS_KEY_ID": role["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": role["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": role["SessionToken"]}
+    role = aws.client("sts", region, session_keys(task)).assume_role(
+        RoleArn=role_arn, RoleSessionName=name)["Credentials"]
+    return session_keys(role)
 
 
 def error_code(error: ClientError) -> str:

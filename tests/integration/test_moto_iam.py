@@ -10,7 +10,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from local_deploy.least_privilege import DENIED_CODES, error_code
+from local_deploy.least_privilege import DENIED_CODES, error_code, session_keys
 from local_deploy.local_aws import ACCOUNT_ID, FAKE_CREDENTIALS, LocalAws
 
 pytestmark = pytest.mark.slow
@@ -20,12 +20,6 @@ REGION = "ap-northeast-2"
 
 def _document(*statements: dict) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def _keys(credentials: dict) -> dict[str, str]:
-    return {"AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": credentials["SessionToken"]}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +41,7 @@ def _role(aws, name: str, trust: str, *, managed: str | None = None,
 
 def _session(aws, role_arn: str, keys: dict | None = None) -> dict[str, str]:
     sts = aws.client("sts", REGION, keys)
-    return _keys(sts.assume_role(RoleArn=role_arn, RoleSessionName="test")["Credentials"])
+    return session_keys(sts.assume_role(RoleArn=role_arn, RoleSessionName="test")["Credentials"])
 
 
 def _admin_trust(aws) -> str:
