@@ -36,9 +36,11 @@ test: $(VENV)/.dev node_modules/.installed
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 
-## snapshots: rewrite the committed stack snapshots (review the diff!).
+## snapshots: rewrite the committed stack snapshots (review the diff!); syrupy's
+## JSON files in tests/stacks/__snapshots__/. No path argument, but testpaths set:
+## with a path syrupy keeps the file of a stack removed from the registry.
 snapshots: $(VENV)/.dev
-	$(PY) -m pytest -q tests/stacks --snapshot-update
+	$(PY) -m pytest -q -o testpaths=tests/stacks --snapshot-update
 
 check: check-tags check-encryption check-naming check-tfsec check-protection check-checkov
 

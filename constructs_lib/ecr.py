@@ -1,14 +1,11 @@
-"""ECR repository: immutable tags, scan on push, customer-key encryption, lifecycle policy."""
+"""ECR repository: immutable tags, scan on push, customer-key encryption, lifecycle
+policy, pull grants."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-)
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
 from cdktf_cdktf_provider_aws.ecr_repository import (
     EcrRepository as EcrRepositoryResource,
@@ -21,16 +18,17 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from constructs_lib.errors import Problems
-from constructs_lib.formats import KEBAB
+from constructs_lib.grants import attach_role_policy
+from constructs_lib.policy_document import PolicyStatement
 from constructs_lib.prop_checks import check_name
 from constructs_lib.refs import KeyRef, RoleRef
 from constructs_lib.tags import RequiredTags
 
-PULL_ACTIONS = [
+PULL_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",
     "ecr:BatchGetImage",
     "ecr:GetDownloadUrlForLayer",
-]
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,37 +88,22 @@ class EcrRepository(Construct):
         """`<account>.dkr.ecr.<region>.amazonaws.com/<name>`, to use as the image prefix."""
         return self.repository.repository_url
 
-    def grant_pull(self, role: RoleRef, grant_id: str = "pull") -> IamRolePolicy:
-        """Attach an inline policy `<name>-<grant_id>` to `role` that lets it pull
-        images from this repository.
+    def pull_statements(self) -> tuple[PolicyStatement, ...]:
+        """Identity-policy statements to pull images from this repository. No KMS
+        permission is needed: ECR decrypts through its own grant on the key."""
+        return (
+            PolicyStatement(sid="PullImages", actions=PULL_ACTIONS,
+                            resources=(self.repository.arn,)),
+            # GetAuthorizationToken is account-wide: it has no resource-level form.
+            PolicyStatement(sid="GetRegistryToken", actions=("ecr:GetAuthorizationToken",),
+                            resources=("*",)),
+        )
 
-        Use a different `grant_id` for each role granted on the same repository.
-        No KMS permission is needed: ECR decrypts through its own grant on the key.
-        """
-        construct_id = f"grant-{grant_id}"
-        if not KEBAB.match(grant_id) or self.node.try_find_child(construct_id) is not None:
-            problems = Problems(self.node.path)
-            problems.add("grant_pull grant_id", grant_id,
-                         "allowed is a kebab-case id not used by another grant on this repository")
-            problems.raise_if_any()
-        document = DataAwsIamPolicyDocument(
-            self, f"{construct_id}-document",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid="PullImages", effect="Allow",
-                    actions=PULL_ACTIONS, resources=[self.repository.arn]),
-                # GetAuthorizationToken is account-wide: it has no resource-level form.
-                DataAwsIamPolicyDocumentStatement(
-                    sid="GetRegistryToken", effect="Allow",
-                    actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-            ],
-        )
-        return IamRolePolicy(
-            self, construct_id,
-            name=f"{self.props.name}-{grant_id}",
-            role=role.name,
-            policy=document.json,
-        )
+    def grant_pull(self, role: RoleRef, *, id: str) -> IamRolePolicy:
+        """Attach an inline policy `<name>-pull-<id>` with `pull_statements()` to
+        `role` (grant shape: constructs_lib/grants.py)."""
+        return attach_role_policy(self, method="grant_pull", verb="pull", id=id, role=role,
+                                  name_prefix=self.props.name, statements=self.pull_statements())
 
 
 def lifecycle_rules(props: EcrRepositoryProps) -> dict:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy as IamRolePolicyResource
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
@@ -27,8 +27,8 @@ from constructs_lib.prop_checks import check_name, check_reason
 from constructs_lib.refs import RoleRef
 from constructs_lib.tags import RequiredTags
 
-__all__ = ["AccountTrust", "Condition", "FederatedTrust", "IamRolePolicy",
-           "IamRolePolicyProps", "PolicyStatement", "Principal"]
+__all__ = ["AccountTrust", "Condition", "FederatedTrust", "IamRoleWithPolicies",
+           "IamRoleWithPoliciesProps", "PolicyStatement", "Principal"]
 
 MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$")
 # Managed policies that grant every action on every resource (rule SEC002).
@@ -64,7 +64,7 @@ class AccountTrust:
 
 
 @dataclass(frozen=True, kw_only=True)
-class IamRolePolicyProps:
+class IamRoleWithPoliciesProps:
     name: str
     """Role name: kebab-case, starting with `<environment>-`, at most 64 characters."""
     tags: RequiredTags
@@ -94,10 +94,14 @@ class IamRolePolicyProps:
     recorded as waiver SEC002. Left out: such grants are rejected."""
 
 
-class IamRolePolicy(Construct):
-    """An IAM role and its permissions; `.ref` is what other constructs take."""
+class IamRoleWithPolicies(Construct):
+    """An IAM role and its permissions; `.ref` is what other constructs take.
 
-    def __init__(self, scope: Construct, id: str, props: IamRolePolicyProps):
+    Not named `IamRolePolicy`: that is the provider's inline policy resource,
+    which this construct creates per policy key and `grant_*` methods return.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: IamRoleWithPoliciesProps):
         super().__init__(scope, id)
         _validate(props, self.node.path)
         self.props = props
@@ -111,7 +115,7 @@ class IamRolePolicy(Construct):
             max_session_duration=props.max_session_duration,
             tags=props.tags.resource_tags(props.name),
         )
-        self.policies: dict[str, IamRolePolicyResource] = {}
+        self.policies: dict[str, IamRolePolicy] = {}
         self._statements: dict[str, list[PolicyStatement]] = {}
         for key, statements in props.inline_policies.items():
             self._put(key, list(statements))
@@ -155,7 +159,7 @@ class IamRolePolicy(Construct):
         else:
             self._statements[key] = statements
             document = policy_document(self, f"policy-{key}-document", statements)
-            self.policies[key] = IamRolePolicyResource(
+            self.policies[key] = IamRolePolicy(
                 self, f"policy-{key}", name=f"{self.props.name}-{key}", role=self.role.id,
                 policy=document.json,
             )
@@ -166,7 +170,7 @@ class IamRolePolicy(Construct):
                            where=self.node.path)
 
 
-def _trust_statement(props: IamRolePolicyProps) -> PolicyStatement:
+def _trust_statement(props: IamRoleWithPoliciesProps) -> PolicyStatement:
     if props.account is not None:
         return PolicyStatement(
             effect="Allow",
@@ -203,7 +207,7 @@ def _check_policy(problems: Problems, where: str, key: str,
                          "allowing '*' on '*' needs allow_admin_reason (rule SEC002)")
 
 
-def _validate(props: IamRolePolicyProps, where: str) -> None:
+def _validate(props: IamRoleWithPoliciesProps, where: str) -> None:
     problems = Problems(where)
     props.tags.check(problems)
     check_name(problems, "name", props.name, props.tags.environment, max_length=64)

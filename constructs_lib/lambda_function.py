@@ -24,13 +24,15 @@ from constructs import Construct
 
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
 from constructs_lib.errors import Problems
-from constructs_lib.formats import KEBAB, LOG_RETENTION_DAYS, SERVICE_PRINCIPAL, is_unresolved
+from constructs_lib.formats import LOG_RETENTION_DAYS, SERVICE_PRINCIPAL, is_unresolved
+from constructs_lib.grants import check_grant_id
 from constructs_lib.prop_checks import check_name
 from constructs_lib.refs import (
     KeyRef,
     LogGroupRef,
     RoleRef,
     SecurityGroupRef,
+    ServicePrincipalRef,
     SubnetsRef,
     TopicRef,
 )
@@ -175,35 +177,30 @@ class LambdaFunction(Construct):
     def log_group_ref(self) -> LogGroupRef:
         return self.logs.ref
 
-    def grant_invoke(
-        self, principal_service: str, source_arn: str, grant_id: str | None = None
-    ) -> LambdaPermission:
-        """Let `principal_service` (e.g. `secretsmanager.amazonaws.com`) invoke
-        the function, only on behalf of `source_arn` (confused-deputy guard).
-
-        `grant_id` (default: the service's first label) names the permission
-        statement `allow-<grant_id>`; pass distinct ids to grant one service twice.
-        """
-        grant_id = grant_id or principal_service.split(".")[0]
-        construct_id = f"invoke-{grant_id}"
+    def grant_invoke(self, service: ServicePrincipalRef, *, id: str) -> LambdaPermission:
+        """Let `service` invoke the function, only on behalf of its `source_arn`
+        (confused-deputy guard), with the permission statement `allow-<id>`
+        (grant shape: constructs_lib/grants.py)."""
         problems = Problems(self.node.path)
-        if not SERVICE_PRINCIPAL.match(principal_service):
-            problems.add("grant_invoke principal_service", principal_service,
+        construct_id = check_grant_id(problems, self, "grant_invoke", "invoke", id)
+        if not isinstance(service, ServicePrincipalRef):
+            problems.add("grant_invoke grantee", service, "allowed is a ServicePrincipalRef")
+            problems.raise_if_any()
+        if not SERVICE_PRINCIPAL.match(service.service):
+            problems.add("grant_invoke service", service.service,
                          "allowed are AWS service principals such as 'events.amazonaws.com'")
-        if not source_arn or not (is_unresolved(source_arn) or source_arn.startswith("arn:")):
-            problems.add("grant_invoke source_arn", source_arn,
+        arn = service.source_arn
+        if not arn or not (is_unresolved(arn) or arn.startswith("arn:")):
+            problems.add("grant_invoke source_arn", arn,
                          "allowed is the ARN of the resource that invokes the function")
-        if not KEBAB.match(grant_id) or self.node.try_find_child(construct_id) is not None:
-            problems.add("grant_invoke grant_id", grant_id,
-                         "allowed is a kebab-case id not used by another grant on this function")
         problems.raise_if_any()
         return LambdaPermission(
             self, construct_id,
-            statement_id=f"allow-{grant_id}",
+            statement_id=f"allow-{id}",
             action="lambda:InvokeFunction",
             function_name=self.function.function_name,
-            principal=principal_service,
-            source_arn=source_arn,
+            principal=service.service,
+            source_arn=arn,
         )
 
 

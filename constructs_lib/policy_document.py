@@ -19,7 +19,9 @@ from constructs_lib.errors import Problems
 from constructs_lib.formats import is_unresolved
 
 EFFECTS = ("Allow", "Deny")
-PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+# "*" renders as `"Principal": "*"` (everyone, anonymous callers included), the
+# form of the topic policies' deny-insecure-transport statement.
+PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser", "*")
 SID = re.compile(r"^[A-Za-z0-9]+$")
 ACTION = re.compile(r"^([a-z0-9-]+:[A-Za-z0-9*]+|\*)$")
 WILDCARD_ACTIONS = ("*", "*:*")
@@ -40,7 +42,8 @@ class Principal:
     """Who a resource or trust policy statement applies to."""
 
     type: str
-    """One of AWS, Service, Federated, CanonicalUser."""
+    """One of AWS, Service, Federated, CanonicalUser, or `*` (whose only
+    identifier is `*`)."""
     identifiers: tuple[str, ...]
 
 
@@ -131,6 +134,9 @@ def check_statements(
         for p in stmt.principals:
             if p.type not in PRINCIPAL_TYPES:
                 problems.add(f"{where}.principals", p.type, f"allowed types are {PRINCIPAL_TYPES}")
+            elif p.type == "*" and tuple(p.identifiers) != ("*",):
+                problems.add(f"{where}.principals", p.identifiers,
+                             "the principal type '*' takes the one identifier '*'")
 
 
 def policy_document(

@@ -54,6 +54,18 @@ class TopicRef:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ServicePrincipalRef:
+    """An AWS service acting for one resource, e.g. Secrets Manager rotating one
+    secret: the grantee of a resource-policy grant (`grant_invoke`)."""
+
+    service: str
+    """Service principal, e.g. `secretsmanager.amazonaws.com`."""
+    source_arn: str
+    """The resource the service acts for; the grant holds only for it
+    (confused-deputy guard)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class LogGroupRef:
     name: str
     arn: str

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy as IamRolePolicyResource
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket as S3BucketResource
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -38,6 +38,7 @@ from constructs import Construct
 from constructs_lib import waivers
 from constructs_lib.errors import Problems
 from constructs_lib.formats import is_unresolved
+from constructs_lib.grants import attach_role_policy
 from constructs_lib.policy_document import (
     Condition,
     PolicyStatement,
@@ -97,7 +98,7 @@ class S3Bucket(Construct):
 
     `grant_read`/`grant_write` attach an inline policy to a role that covers
     the objects and the KMS key; `read_statements`/`write_statements` give the
-    same statements for roles built with `IamRolePolicy`.
+    same statements for roles built with `IamRoleWithPolicies` (`add_statements`).
     """
 
     def __init__(self, scope: Construct, id: str, props: S3BucketProps):
@@ -105,7 +106,6 @@ class S3Bucket(Construct):
         _validate(props, self.node.path)
         self.props = props
         self.name = props.name
-        self._grants = 0
 
         self.bucket = S3BucketResource(
             self,
@@ -194,23 +194,17 @@ class S3Bucket(Construct):
                             resources=(self.props.kms_key.arn,)),
         )
 
-    def grant_read(self, role: RoleRef) -> IamRolePolicyResource:
-        """Attach an inline policy `<bucket>-read-<n>` with `read_statements()` to `role`."""
-        return self._grant(role, "read", self.read_statements())
+    def grant_read(self, role: RoleRef, *, id: str) -> IamRolePolicy:
+        """Attach an inline policy `<bucket>-read-<id>` with `read_statements()` to
+        `role` (grant shape: constructs_lib/grants.py)."""
+        return attach_role_policy(self, method="grant_read", verb="read", id=id, role=role,
+                                  name_prefix=self.name, statements=self.read_statements())
 
-    def grant_write(self, role: RoleRef) -> IamRolePolicyResource:
-        """Attach an inline policy `<bucket>-write-<n>` with `write_statements()` to `role`."""
-        return self._grant(role, "write", self.write_statements())
-
-    def _grant(self, role: RoleRef, access: str, statements) -> IamRolePolicyResource:
-        # Numbered in call order: ids stay stable as long as grants are appended.
-        self._grants += 1
-        label = f"{access}-{self._grants}"
-        document = policy_document(self, f"grant-{label}-document", statements)
-        return IamRolePolicyResource(
-            self, f"grant-{label}", name=f"{self.name}-{label}", role=role.name,
-            policy=document.json,
-        )
+    def grant_write(self, role: RoleRef, *, id: str) -> IamRolePolicy:
+        """Attach an inline policy `<bucket>-write-<id>` with `write_statements()` to
+        `role` (grant shape: constructs_lib/grants.py)."""
+        return attach_role_policy(self, method="grant_write", verb="write", id=id, role=role,
+                                  name_prefix=self.name, statements=self.write_statements())
 
     def _deny_insecure_transport(self) -> PolicyStatement:
         return PolicyStatement(

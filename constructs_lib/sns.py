@@ -6,12 +6,7 @@ import re
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic as SnsTopicResource
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
@@ -19,11 +14,19 @@ from constructs import Construct
 
 from constructs_lib.errors import Problems
 from constructs_lib.formats import SERVICE_PRINCIPAL, is_email, is_unresolved
+from constructs_lib.policy_document import (
+    Condition,
+    PolicyStatement,
+    Principal,
+    check_statements,
+    policy_document,
+)
 from constructs_lib.prop_checks import check_name
 from constructs_lib.refs import KeyRef, TopicRef
 from constructs_lib.tags import RequiredTags
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
+PARTITION = re.compile(r"^aws(-[a-z]+)*$")
 
 # What the owning account may do to the topic; deliberately not sns:* so that
 # the policy names every power it hands out.
@@ -58,6 +61,10 @@ class SnsTopicProps:
     account_id: str | None = None
     """Owning account id. When left out, the account of the stack's provider
     (aws_caller_identity) is used."""
+    partition: str | None = None
+    """Partition of the owning account (`aws`, `aws-cn`, ...), e.g. the stack's
+    `aws_partition` data source. When left out, the construct reads it with an
+    `aws_partition` data source of its own."""
     display_name: str | None = None
     """Display name used as the e-mail sender name. When left out, the topic
     name is shown."""
@@ -85,9 +92,12 @@ class SnsTopic(Construct):
             tags=props.tags.resource_tags(props.name),
         )
         account = props.account_id or DataAwsCallerIdentity(self, "account").account_id
-        self.policy_document = DataAwsIamPolicyDocument(
-            self, "policy-document", statement=self._statements(account)
-        )
+        partition = props.partition or DataAwsPartition(self, "partition").partition
+        statements = self._statements(account, partition)
+        problems = Problems(self.node.path)
+        check_statements(problems, "topic policy", statements, resource_policy=True)
+        problems.raise_if_any()
+        self.policy_document = policy_document(self, "policy-document", statements)
         self.policy = SnsTopicPolicy(
             self, "policy", arn=self.topic.arn, policy=self.policy_document.json
         )
@@ -115,39 +125,36 @@ class SnsTopic(Construct):
     def ref(self) -> TopicRef:
         return TopicRef(arn=self.topic.arn)
 
-    def _statements(self, account: str) -> list[DataAwsIamPolicyDocumentStatement]:
-        topic = [self.topic.arn]
+    def _statements(self, account: str, partition: str) -> list[PolicyStatement]:
+        topic = (self.topic.arn,)
         statements = [
-            DataAwsIamPolicyDocumentStatement(
+            PolicyStatement(
                 sid="OwnerAccountManages",
-                effect="Allow",
-                principals=[DataAwsIamPolicyDocumentStatementPrincipals(
-                    type="AWS", identifiers=[f"arn:aws:iam::{account}:root"])],
-                actions=list(OWNER_ACTIONS),
+                principals=(Principal(type="AWS",
+                                      identifiers=(f"arn:{partition}:iam::{account}:root",)),),
+                actions=OWNER_ACTIONS,
                 resources=topic,
             ),
-            DataAwsIamPolicyDocumentStatement(
+            PolicyStatement(
                 sid="DenyInsecureTransport",
                 effect="Deny",
-                principals=[DataAwsIamPolicyDocumentStatementPrincipals(
-                    type="*", identifiers=["*"])],
-                actions=["sns:Publish"],
+                principals=(Principal(type="*", identifiers=("*",)),),
+                actions=("sns:Publish",),
                 resources=topic,
-                condition=[DataAwsIamPolicyDocumentStatementCondition(
-                    test="Bool", variable="aws:SecureTransport", values=["false"])],
+                conditions=(Condition(test="Bool", variable="aws:SecureTransport",
+                                      values=("false",)),),
             ),
         ]
         if self.props.publisher_services:
-            statements.append(DataAwsIamPolicyDocumentStatement(
+            statements.append(PolicyStatement(
                 sid="ServicesPublish",
-                effect="Allow",
-                principals=[DataAwsIamPolicyDocumentStatementPrincipals(
-                    type="Service", identifiers=sorted(self.props.publisher_services))],
-                actions=["sns:Publish"],
+                principals=(Principal(type="Service",
+                                      identifiers=tuple(sorted(self.props.publisher_services))),),
+                actions=("sns:Publish",),
                 resources=topic,
                 # Confused-deputy guard: the service may publish only for our account.
-                condition=[DataAwsIamPolicyDocumentStatementCondition(
-                    test="StringEquals", variable="aws:SourceAccount", values=[account])],
+                conditions=(Condition(test="StringEquals", variable="aws:SourceAccount",
+                                      values=(account,)),),
             ))
         return statements
 
@@ -172,4 +179,8 @@ def _validate(props: SnsTopicProps, where: str) -> None:
     if props.account_id is not None and not is_unresolved(props.account_id) \
             and not ACCOUNT_ID.match(props.account_id):
         problems.add("account_id", props.account_id, "allowed is a 12-digit AWS account id")
+    if props.partition is not None and not is_unresolved(props.partition) \
+            and not PARTITION.match(props.partition):
+        problems.add("partition", props.partition,
+                     "allowed is an AWS partition such as 'aws' or 'aws-cn'")
     problems.raise_if_any()

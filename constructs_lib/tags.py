@@ -6,22 +6,16 @@ from dataclasses import dataclass
 
 from constructs_lib.errors import Problems
 from constructs_lib.formats import is_email, is_kebab
-from environments.tag_keys import REQUIRED_TAG_KEYS, tag_field
+from environments.tag_keys import REQUIRED_TAG_KEYS, EnvironmentTags, tag_field
 
 
 @dataclass(frozen=True, kw_only=True)
-class RequiredTags:
-    """Values of the reference's 8 required tags for one service: one field per
-    key of `environments/tag_keys.py`, named by `tag_field`."""
+class RequiredTags(EnvironmentTags):
+    """Values of the reference's 8 required tags for one service: the
+    environment's (`EnvironmentTags`) plus `service`, one field per key of
+    `environments/tag_keys.py`, named by `tag_field`."""
 
-    environment: str
     service: str
-    team: str
-    owner: str
-    cost_center: str
-    project: str
-    data_class: str
-    managed_by: str
 
     def as_dict(self) -> dict[str, str]:
         """Tag key -> value, in the order of `REQUIRED_TAG_KEYS`."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from environments.github_hooks import GITHUB_HOOK_RANGES
+from environments.tag_keys import EnvironmentTags
 
 
 @dataclass(frozen=True, kw_only=True)
-class TagSettings:
+class TagSettings(EnvironmentTags):
     """Values of the required tags that do not depend on the stack: one field
     per key of `ENVIRONMENT_TAG_KEYS` (environments/tag_keys.py), named by
     `tag_field`.
@@ -20,14 +21,6 @@ class TagSettings:
     `Service` comes from the stack's own name; `DataClass` may be overridden by
     a stack (see `StackSettings.data_class`).
     """
-
-    environment: str
-    team: str
-    owner: str
-    cost_center: str
-    project: str
-    data_class: str
-    managed_by: str
 
 
 @dataclass(frozen=True, kw_only=True)

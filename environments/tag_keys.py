@@ -4,6 +4,7 @@ constructs and the TAG001 rule all read them from here."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 REQUIRED_TAG_KEYS = ("Environment", "Service", "Team", "Owner", "CostCenter", "Project",
                      "DataClass", "ManagedBy")
@@ -19,3 +20,18 @@ def tag_field(key: str) -> str:
     """The attribute that holds tag `key` in `TagSettings` and `RequiredTags`:
     the key in snake_case (`CostCenter` -> `cost_center`)."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentTags:
+    """The values of `ENVIRONMENT_TAG_KEYS`, one field per key named by
+    `tag_field`: written once here for the settings (`TagSettings`) and the
+    constructs (`RequiredTags`, which adds `service`)."""
+
+    environment: str
+    team: str
+    owner: str
+    cost_center: str
+    project: str
+    data_class: str
+    managed_by: str

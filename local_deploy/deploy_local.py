@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import fast_synth
 from local_deploy.least_privilege import MOTO_UNENFORCED, Refusal, apply_role_guard_rails
 from local_deploy.local_aws import (
     ENFORCING_SETTINGS,
@@ -66,8 +67,13 @@ from local_deploy.pr_runs import (
 )
 from local_deploy.process_memory import child_pids, tree_rss
 from local_deploy.terraform_cli import cli_config_env
-from stacks.atlantis_repo_config import APPLY_PROFILE, PLAN_PROFILE
-from stacks.registry import STACK_NAMES, spec_of
+
+# Before the first stack module is imported (the registry imports them all):
+# lazy AWS bindings, so naming the stacks does not cost the bindings' eager import.
+fast_synth.enable()
+
+from stacks.atlantis_repo_config import APPLY_PROFILE, PLAN_PROFILE  # noqa: E402
+from stacks.registry import STACK_NAMES, spec_of  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BOOTSTRAP = STACK_NAMES[0]

@@ -9,7 +9,7 @@ from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
 
 from stacks.base import BuildContext, GovernedStack
-from stacks.registry import StackSpec
+from stacks.spec import StackSpec
 
 
 class AcmStack(GovernedStack):

@@ -23,10 +23,10 @@ def build_app(
     reads are wrong.
     """
     app = App(outdir=outdir, skip_validation=False)
-    graph = ContractGraph(environment=settings.name)
+    graph = ContractGraph(environment=settings.name, stacks=STACKS)
     context = BuildContext(settings=settings, graph=graph, bootstrap_backend=bootstrap_backend)
     for spec in STACKS:
         if only is not None and spec.name not in only:
             continue
-        spec.load_class()(app, spec, context)
+        spec.build(app, context)
     return app, graph

@@ -39,7 +39,7 @@ from constructs import Construct
 from constructs_lib.alb import ApplicationLoadBalancer, ApplicationLoadBalancerProps
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
 from constructs_lib.ecr import EcrRepository, EcrRepositoryProps
-from constructs_lib.iam_role_policy import IamRolePolicy, IamRolePolicyProps
+from constructs_lib.iam_role_policy import IamRoleWithPolicies, IamRoleWithPoliciesProps
 from constructs_lib.policy_document import Condition, PolicyStatement, Principal, policy_document
 from constructs_lib.refs import CertificateRef, KeyRef, SubnetsRef, VpcRef
 from constructs_lib.security_group import (
@@ -57,7 +57,7 @@ from stacks.atlantis_repo_config import (
     task_role_name,
 )
 from stacks.base import BuildContext, GovernedStack
-from stacks.registry import STACK_NAMES, StackSpec
+from stacks.spec import StackSpec
 
 # IMAGE is pinned by tag. A digest (`...@sha256:<digest>`) would also pin the bytes;
 # take it from `docker buildx imagetools inspect` of the tag when upgrading.
@@ -94,27 +94,45 @@ class AtlantisStack(GovernedStack):
 
     def __init__(self, scope: Construct, spec: StackSpec, context: BuildContext):
         super().__init__(scope, spec, context)
-        settings = self.settings
-        env = settings.name
-        name = self.resource_name("atlantis")
-        keys = {p: KeyRef(arn=self.consume("kms", f"{p}-key-arn"))
-                for p in ("ecr", "logs", "efs", "secrets")}
-        vpc = VpcRef(vpc_id=self.consume("network", "vpc-id"),
-                     cidr_block=self.consume("network", "vpc-cidr"))
-        public_subnets = SubnetsRef(ids=self.consume_list("network", "public-subnet-ids"))
-        private_subnets = SubnetsRef(ids=self.consume_list("network", "private-subnet-ids"))
-        certificate = CertificateRef(arn=self.consume("acm", "certificate-arn"))
-        zone_id = self.consume("route53", "zone-id")
-        token_arn = self.consume("secrets", "atlantis-github-token-arn")
-        webhook_arn = self.consume("secrets", "atlantis-webhook-secret-arn")
-        web_credentials_arn = self.consume("secrets", "atlantis-web-credentials-arn")
+        # `<env>-atlantis`: the repository, task family and load balancer carry
+        # it as their name, the security groups and the EFS data as a prefix.
+        self.base_name = self.resource_name("atlantis")
+        self._read_upstream()
+        self._image_repository()
+        self._cluster_and_log_group()
+        self._security_groups()
+        self._data_file_system()
+        self._file_system_policy()
+        self._roles()
+        self._task_definition()
+        self._load_balancer()
+        self._service()
+        self._dns()
+        self._publish_contract()
+
+    def _read_upstream(self) -> None:
+        """What this stack reads from earlier stacks' SSM contracts."""
+        self.keys = {p: KeyRef(arn=self.consume("kms", f"{p}-key-arn"))
+                     for p in ("ecr", "logs", "efs", "secrets")}
+        self.vpc = VpcRef(vpc_id=self.consume("network", "vpc-id"),
+                          cidr_block=self.consume("network", "vpc-cidr"))
+        self.public_subnets = SubnetsRef(ids=self.consume_list("network", "public-subnet-ids"))
+        self.private_subnets = SubnetsRef(ids=self.consume_list("network", "private-subnet-ids"))
+        self.certificate = CertificateRef(arn=self.consume("acm", "certificate-arn"))
+        self.zone_id = self.consume("route53", "zone-id")
+        self.github_token_arn = self.consume("secrets", "atlantis-github-token-arn")
+        self.webhook_secret_arn = self.consume("secrets", "atlantis-webhook-secret-arn")
+        self.web_credentials_arn = self.consume("secrets", "atlantis-web-credentials-arn")
         self.plan_role_arn = self.consume("bootstrap", "atlantis-plan-role-arn")
         self.apply_role_arn = self.consume("bootstrap", "atlantis-apply-role-arn")
-        account_id = DataAwsCallerIdentity(self, "account").account_id
 
+    def _image_repository(self) -> None:
         # For a custom image later; the service runs the pinned upstream image.
         self.repository = EcrRepository(self, "repository", EcrRepositoryProps(
-            name=name, tags=self.tags, kms_key=keys["ecr"]))
+            name=self.base_name, tags=self.tags, kms_key=self.keys["ecr"]))
+
+    def _cluster_and_log_group(self) -> None:
+        env = self.settings.name
         self.cluster = EcsCluster(
             self, "cluster",
             # The reference's runbook names the cluster `atlantis-prod`
@@ -124,10 +142,12 @@ class AtlantisStack(GovernedStack):
             tags=self.tags.resource_tags(cluster_name(env)),
         )
         self.log_group = CloudwatchLogGroup(self, "log-group", CloudwatchLogGroupProps(
-            name=LOG_GROUP, tags=self.tags, kms_key=keys["logs"],
-            retention_in_days=settings.log_retention_days))
+            name=LOG_GROUP, tags=self.tags, kms_key=self.keys["logs"],
+            retention_in_days=self.settings.log_retention_days))
 
-        # --- security groups: ALB -> service (4141) -> EFS (2049) -----------
+    def _security_groups(self) -> None:
+        """ALB -> service (4141) -> EFS (2049)."""
+        name, vpc = self.base_name, self.vpc
         # Created in this order so each rule can name the group it points to;
         # the two inbound rules that point backwards are added afterwards.
         efs_group = SecurityGroup(self, "efs-security-group", SecurityGroupProps(
@@ -166,13 +186,19 @@ class AtlantisStack(GovernedStack):
         ))
         service_group.allow_from(alb_group.ref, PORT, "Atlantis from its load balancer")
         efs_group.allow_from(service_group.ref, NFS, "NFS from the Atlantis tasks")
+        self.efs_security_group = efs_group
+        self.service_security_group = service_group
+        self.alb_security_group = alb_group
 
-        # --- EFS: the data directory ----------------------------------------
+    def _data_file_system(self) -> None:
+        """EFS holding the data directory, mounted in every private subnet
+        through one access point that owns it as the atlantis user."""
+        name = self.base_name
         self.file_system = EfsFileSystem(
             self, "data",
             creation_token=f"{name}-data",
             encrypted=True,
-            kms_key_id=keys["efs"].arn,
+            kms_key_id=self.keys["efs"].arn,
             performance_mode="generalPurpose",
             throughput_mode="elastic",
             lifecycle_policy=[
@@ -186,12 +212,12 @@ class AtlantisStack(GovernedStack):
                         backup_policy=EfsBackupPolicyBackupPolicy(status="ENABLED"))
         # One mount target per private subnet; the SSM list is only known at
         # apply time, its length is a setting.
-        for i in range(len(settings.network.private_subnets)):
+        for i in range(len(self.settings.network.private_subnets)):
             EfsMountTarget(
                 self, f"data-mount-target-{i}",
                 file_system_id=self.file_system.id,
-                subnet_id=Fn.element(private_subnets.ids, i),
-                security_groups=[efs_group.id],
+                subnet_id=Fn.element(self.private_subnets.ids, i),
+                security_groups=[self.efs_security_group.id],
             )
         self.access_point = EfsAccessPoint(
             self, "data-access-point",
@@ -204,6 +230,9 @@ class AtlantisStack(GovernedStack):
             ),
             tags=self.tags.resource_tags(f"{name}-data"),
         )
+
+    def _file_system_policy(self) -> None:
+        """TLS only, and no client may act as root on the data."""
         file_system_policy = policy_document(self, "data-policy-document", [
             PolicyStatement(
                 sid="DenyInsecureTransport", effect="Deny", actions=("*",),
@@ -222,11 +251,18 @@ class AtlantisStack(GovernedStack):
         EfsFileSystemPolicy(self, "data-policy", file_system_id=self.file_system.id,
                             policy=file_system_policy.json)
 
-        # --- IAM --------------------------------------------------------------
+    def _roles(self) -> None:
+        """The execution role ECS starts the task with, and the task role
+        Atlantis runs as; only ECS tasks of this account may assume either."""
+        account_id = DataAwsCallerIdentity(self, "account").account_id
         ecs_trust = (Condition(test="StringEquals", variable="aws:SourceAccount",
                                values=(account_id,)),)
-        execution_role = IamRolePolicy(self, "execution-role", IamRolePolicyProps(
-            name=f"{name}-execution",
+        self.execution_role = self._execution_role(ecs_trust)
+        self.task_role = self._task_role(ecs_trust)
+
+    def _execution_role(self, ecs_trust: tuple[Condition, ...]) -> IamRoleWithPolicies:
+        return IamRoleWithPolicies(self, "execution-role", IamRoleWithPoliciesProps(
+            name=f"{self.base_name}-execution",
             tags=self.tags,
             description="ECS pulls the image, writes logs and reads the Atlantis secrets",
             service_principals=("ecs-tasks.amazonaws.com",),
@@ -235,15 +271,18 @@ class AtlantisStack(GovernedStack):
             inline_policies={"secrets": (
                 PolicyStatement(sid="ReadAtlantisSecrets",
                                 actions=("secretsmanager:GetSecretValue",),
-                                resources=(token_arn, webhook_arn, web_credentials_arn)),
+                                resources=(self.github_token_arn, self.webhook_secret_arn,
+                                           self.web_credentials_arn)),
                 PolicyStatement(sid="DecryptAtlantisSecrets", actions=("kms:Decrypt",),
-                                resources=(keys["secrets"].arn,)),
+                                resources=(self.keys["secrets"].arn,)),
             )},
         ))
+
+    def _task_role(self, ecs_trust: tuple[Condition, ...]) -> IamRoleWithPolicies:
         # The task role itself changes nothing: its workflows plan and apply as
         # the bootstrap stack's plan and apply roles, which trust only it.
-        task_role = IamRolePolicy(self, "task-role", IamRolePolicyProps(
-            name=task_role_name(env),
+        return IamRoleWithPolicies(self, "task-role", IamRoleWithPoliciesProps(
+            name=task_role_name(self.settings.name),
             tags=self.tags,
             description="The Atlantis container: mounts its EFS access point and assumes "
                         "the plan and apply roles",
@@ -264,13 +303,43 @@ class AtlantisStack(GovernedStack):
             )},
         ))
 
-        # --- task definition ------------------------------------------------
-        domain = settings.domain
-        log_options = {
-            "awslogs-group": self.log_group.ref.name,
-            "awslogs-region": settings.region,
-        }
-        atlantis = {
+    def _task_definition(self) -> None:
+        self.task_definition = EcsTaskDefinition(
+            self, "task",
+            family=self.base_name,
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(TASK_CPU),
+            memory=str(TASK_MEMORY_MIB),
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture="X86_64"),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            container_definitions=json.dumps(
+                [self._atlantis_container(), self._tmp_permissions_container()],
+                sort_keys=True),
+            volume=[
+                EcsTaskDefinitionVolume(
+                    name="data",
+                    efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
+                        file_system_id=self.file_system.id,
+                        transit_encryption="ENABLED",
+                        authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
+                            access_point_id=self.access_point.id, iam="ENABLED"),
+                    ),
+                ),
+                # A bind mount on the task's ephemeral storage: gone with the task.
+                EcsTaskDefinitionVolume(name="tmp"),
+            ],
+            # The awslogs driver needs the group before the first task starts.
+            depends_on=[self.log_group.log_group],
+            tags=self.tags.resource_tags(self.base_name),
+        )
+
+    def _atlantis_container(self) -> dict[str, object]:
+        token_arn, webhook_arn = self.github_token_arn, self.webhook_secret_arn
+        web_credentials_arn = self.web_credentials_arn
+        return {
             "name": CONTAINER,
             "image": IMAGE,
             "essential": True,
@@ -298,12 +367,13 @@ class AtlantisStack(GovernedStack):
                 {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False},
             ],
             "dependsOn": [{"containerName": "tmp-permissions", "condition": "SUCCESS"}],
-            "logConfiguration": {"logDriver": "awslogs",
-                                 "options": {**log_options, "awslogs-stream-prefix": CONTAINER}},
+            "logConfiguration": self._log_configuration(stream_prefix=CONTAINER),
         }
+
+    def _tmp_permissions_container(self) -> dict[str, object]:
         # Fargate creates bind-mount volumes owned by root with mode 0755; this
         # short-lived container opens /tmp to the atlantis user before it starts.
-        tmp_permissions = {
+        return {
             "name": "tmp-permissions",
             "image": IMAGE,
             "essential": False,
@@ -314,61 +384,40 @@ class AtlantisStack(GovernedStack):
             "privileged": False,
             "linuxParameters": {"capabilities": {"drop": ["ALL"]}},
             "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
-            "logConfiguration": {"logDriver": "awslogs",
-                                 "options": {**log_options, "awslogs-stream-prefix": "init"}},
+            "logConfiguration": self._log_configuration(stream_prefix="init"),
         }
-        self.task_definition = EcsTaskDefinition(
-            self, "task",
-            family=name,
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(TASK_CPU),
-            memory=str(TASK_MEMORY_MIB),
-            runtime_platform=EcsTaskDefinitionRuntimePlatform(
-                operating_system_family="LINUX", cpu_architecture="X86_64"),
-            execution_role_arn=execution_role.arn,
-            task_role_arn=task_role.arn,
-            container_definitions=json.dumps([atlantis, tmp_permissions], sort_keys=True),
-            volume=[
-                EcsTaskDefinitionVolume(
-                    name="data",
-                    efs_volume_configuration=EcsTaskDefinitionVolumeEfsVolumeConfiguration(
-                        file_system_id=self.file_system.id,
-                        transit_encryption="ENABLED",
-                        authorization_config=EcsTaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfig(
-                            access_point_id=self.access_point.id, iam="ENABLED"),
-                    ),
-                ),
-                # A bind mount on the task's ephemeral storage: gone with the task.
-                EcsTaskDefinitionVolume(name="tmp"),
-            ],
-            # The awslogs driver needs the group before the first task starts.
-            depends_on=[self.log_group.log_group],
-            tags=self.tags.resource_tags(name),
-        )
 
-        # --- load balancer --------------------------------------------------
+    def _log_configuration(self, stream_prefix: str) -> dict[str, object]:
+        """A container's awslogs settings: the application log group, one prefix each."""
+        return {"logDriver": "awslogs", "options": {
+            "awslogs-group": self.log_group.ref.name,
+            "awslogs-region": self.settings.region,
+            "awslogs-stream-prefix": stream_prefix,
+        }}
+
+    def _load_balancer(self) -> None:
+        name = self.base_name
         self.load_balancer = ApplicationLoadBalancer(self, "alb", ApplicationLoadBalancerProps(
-            name=name, tags=self.tags, subnets=public_subnets,
-            security_groups=[alb_group.ref], certificate=certificate))
+            name=name, tags=self.tags, subnets=self.public_subnets,
+            security_groups=[self.alb_security_group.ref], certificate=self.certificate))
         # Anything not matched below gets the listener's 404. /healthz (no data)
         # stays open for the Route 53 health check, whose checkers have no
         # fixed ranges; basic auth exempts /events, /status and /api/*
         # (server/middleware.go at v0.47.1), so the source ranges do the work.
         self.target_group = self.load_balancer.add_target_group(
-            name, PORT, "/healthz", vpc, target_type="ip",
+            name, PORT, "/healthz", self.vpc, target_type="ip",
             path_patterns=("/healthz",), priority=1)
         self.load_balancer.forward("events", self.target_group, priority=10,
                                    path_patterns=("/events",),
-                                   source_ips=settings.github.hook_cidrs)
-        if settings.atlantis.operator_cidrs:
+                                   source_ips=self.settings.github.hook_cidrs)
+        if self.settings.atlantis.operator_cidrs:
             self.load_balancer.forward("operators", self.target_group, priority=100,
-                                       source_ips=settings.atlantis.operator_cidrs)
+                                       source_ips=self.settings.atlantis.operator_cidrs)
 
-        # --- service ----------------------------------------------------------
+    def _service(self) -> None:
         self.service = EcsService(
             self, "service",
-            name=service_name(env),
+            name=service_name(self.settings.name),
             cluster=self.cluster.arn,
             task_definition=self.task_definition.arn,
             launch_type="FARGATE",
@@ -382,7 +431,8 @@ class AtlantisStack(GovernedStack):
                 enable=True, rollback=True),
             health_check_grace_period_seconds=120,
             network_configuration=EcsServiceNetworkConfiguration(
-                subnets=private_subnets.ids, security_groups=[service_group.id],
+                subnets=self.private_subnets.ids,
+                security_groups=[self.service_security_group.id],
                 assign_public_ip=False),
             load_balancer=[EcsServiceLoadBalancer(
                 target_group_arn=self.target_group.arn, container_name=CONTAINER,
@@ -397,19 +447,23 @@ class AtlantisStack(GovernedStack):
             # An apply registers the new revision; rolling it is a separate step
             # when no run is going (README: Atlantis, Self-apply).
             lifecycle={"ignore_changes": ["task_definition"]},
-            tags=self.tags.resource_tags(name),
+            tags=self.tags.resource_tags(self.base_name),
         )
 
+    def _dns(self) -> None:
+        """`atlantis.<domain>`, an alias of the load balancer."""
         Route53Record(
             self, "dns",
-            zone_id=zone_id,
-            name=f"atlantis.{domain}",
+            zone_id=self.zone_id,
+            name=f"atlantis.{self.settings.domain}",
             type="A",
             alias=Route53RecordAlias(name=self.load_balancer.dns_name,
                                      zone_id=self.load_balancer.zone_id,
                                      evaluate_target_health=True),
         )
 
+    def _publish_contract(self) -> None:
+        """What later stacks read: the monitoring dimensions, names and ids."""
         self.publish("alb-arn-suffix", self.load_balancer.lb.arn_suffix,
                      "ARN suffix of the Atlantis ALB (CloudWatch LoadBalancer dimension)")
         self.publish("target-group-arn-suffix", self.target_group.arn_suffix,
@@ -417,7 +471,7 @@ class AtlantisStack(GovernedStack):
         self.publish("alb-dns-name", self.load_balancer.dns_name, "DNS name of the Atlantis ALB")
         self.publish("ecs-cluster-name", self.cluster.name, "Name of the Atlantis ECS cluster")
         self.publish("ecs-service-name", self.service.name, "Name of the Atlantis ECS service")
-        self.publish("service-security-group-id", service_group.id,
+        self.publish("service-security-group-id", self.service_security_group.id,
                      "Security group of the Atlantis tasks")
         self.publish("log-group-name", self.log_group.ref.name,
                      "Log group of the Atlantis application")
@@ -439,7 +493,8 @@ class AtlantisStack(GovernedStack):
             "ATLANTIS_PORT": str(PORT),
             "ATLANTIS_REPO_ALLOWLIST": f"github.com/{settings.github.repository}",
             "ATLANTIS_REPO_CONFIG_JSON": json.dumps(server_repo_config(
-                settings.github.repository, STACK_NAMES, plan_role_arn=self.plan_role_arn,
+                settings.github.repository, self.graph.stack_names,
+                plan_role_arn=self.plan_role_arn,
                 apply_role_arn=self.apply_role_arn), sort_keys=True),
             "ATLANTIS_WEB_BASIC_AUTH": "true",
         }

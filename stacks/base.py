@@ -18,7 +18,7 @@ from environments.settings import Settings
 from environments.tag_keys import ENVIRONMENT_TAG_KEYS, tag_field
 from stacks.address_changes import AddressChange, declaration_problems, terraform_blocks
 from stacks.contracts import ContractGraph
-from stacks.registry import StackSpec
+from stacks.spec import StackSpec
 
 TERRAFORM_VERSION = ">= 1.11.0, < 2.0.0"
 GLOBAL_REGION = "us-east-1"

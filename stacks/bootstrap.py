@@ -23,8 +23,8 @@ from constructs import Construct
 from constructs_lib.iam_role_policy import (
     AccountTrust,
     FederatedTrust,
-    IamRolePolicy,
-    IamRolePolicyProps,
+    IamRoleWithPolicies,
+    IamRoleWithPoliciesProps,
 )
 from constructs_lib.kms_key import KmsKey, KmsKeyProps
 from constructs_lib.policy_document import Condition, PolicyStatement
@@ -32,7 +32,7 @@ from constructs_lib.refs import KeyRef
 from constructs_lib.s3_bucket import S3Bucket, S3BucketProps
 from stacks.atlantis_repo_config import apply_role_name, plan_role_name, task_role_name
 from stacks.base import BuildContext, GovernedStack
-from stacks.registry import StackSpec
+from stacks.spec import StackSpec
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 # The certificate thumbprints AWS documents for GitHub's OIDC endpoint. IAM
@@ -124,7 +124,7 @@ class BootstrapStack(GovernedStack):
         self.publish("atlantis-apply-role-arn", self.apply_role.arn,
                      "Role Atlantis applies with; it cannot widen itself or delete the state")
 
-    def _atlantis_roles(self) -> tuple[IamRolePolicy, IamRolePolicy]:
+    def _atlantis_roles(self) -> tuple[IamRoleWithPolicies, IamRoleWithPolicies]:
         env = self.settings.name
         partition = DataAwsPartition(self, "partition").partition
         account = DataAwsCallerIdentity(self, "account").account_id
@@ -137,7 +137,7 @@ class BootstrapStack(GovernedStack):
             actions=("dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
                      "dynamodb:PutItem"),
             resources=(self.lock_table.arn,))
-        plan = IamRolePolicy(self, "atlantis-plan-role", IamRolePolicyProps(
+        plan = IamRoleWithPolicies(self, "atlantis-plan-role", IamRoleWithPoliciesProps(
             name=plan_role_name(env),
             description="Atlantis plans: reads every resource and the state, writes only the lock",
             tags=self.tags,
@@ -160,7 +160,7 @@ class BootstrapStack(GovernedStack):
         ))
         trail = (f"arn:{partition}:cloudtrail:{self.settings.region}:{account}:trail/"
                  f"{self.resource_name('trail')}")
-        apply = IamRolePolicy(self, "atlantis-apply-role", IamRolePolicyProps(
+        apply = IamRoleWithPolicies(self, "atlantis-apply-role", IamRoleWithPoliciesProps(
             name=apply_role_name(env),
             description="Atlantis applies: changes the stacks' resources, never its own "
                         "roles, the state or the trail",
@@ -191,11 +191,11 @@ class BootstrapStack(GovernedStack):
         ))
         return plan, apply
 
-    def _github_actions_role(self) -> IamRolePolicy:
+    def _github_actions_role(self) -> IamRoleWithPolicies:
         github = self.settings.github
         subjects = tuple(f"repo:{github.repository}:ref:refs/heads/{b}" for b in github.branches)
         bucket = self.state_bucket.arn
-        return IamRolePolicy(self, "github-actions-role", IamRolePolicyProps(
+        return IamRoleWithPolicies(self, "github-actions-role", IamRoleWithPoliciesProps(
             name=self.resource_name("github-actions"),
             description=f"GitHub Actions of {github.repository} ({', '.join(github.branches)}): "
                         "Terraform state access",

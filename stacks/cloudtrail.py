@@ -31,10 +31,11 @@ from constructs import Construct
 
 from constructs_lib import waivers
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
+from constructs_lib.event_forwarder import EventForwarder, EventForwarderProps, ForwardRuleProps
 from constructs_lib.iam_role_policy import (
     Condition,
-    IamRolePolicy,
-    IamRolePolicyProps,
+    IamRoleWithPolicies,
+    IamRoleWithPoliciesProps,
     PolicyStatement,
     Principal,
 )
@@ -42,7 +43,7 @@ from constructs_lib.refs import KeyRef
 from constructs_lib.s3_bucket import S3Bucket, S3BucketProps
 from constructs_lib.sns import SnsTopic, SnsTopicProps
 from stacks.base import GLOBAL_REGION, BuildContext, GovernedStack
-from stacks.registry import StackSpec
+from stacks.spec import StackSpec
 
 ATHENA_RESULTS_EXPIRATION_DAYS = 30
 """Query results are re-creatable; the trail logs themselves stay."""
@@ -268,8 +269,8 @@ class CloudtrailStack(GovernedStack):
             extra_policy_statements=statements,
         ))
 
-    def _logs_role(self) -> IamRolePolicy:
-        return IamRolePolicy(self, "trail-logs-role", IamRolePolicyProps(
+    def _logs_role(self) -> IamRoleWithPolicies:
+        return IamRoleWithPolicies(self, "trail-logs-role", IamRoleWithPoliciesProps(
             name=self.resource_name("cloudtrail-logs"),
             tags=self.tags,
             description="Lets CloudTrail deliver the trail's events to its log group",
@@ -374,11 +375,9 @@ class CloudtrailStack(GovernedStack):
             publisher_services=("events.amazonaws.com",),
             email_subscriptions=(self.settings.alarm_email,) if self.settings.alarm_email else (),
             account_id=self.account_id,
+            partition=self.partition,
         ))
-        home_bus = (f"arn:{self.partition}:events:{self.settings.region}:{self.account_id}"
-                    ":event-bus/default")
-        forwarder = self._forward_role(home_bus)
-        global_provider = self.provider_in(GLOBAL_REGION)
+        forwarder = self._security_events_forwarder()
         self.security_rules: dict[str, CloudwatchEventRule] = {}
         for spec in SECURITY_EVENT_RULES:
             pattern = json.dumps(spec.pattern, sort_keys=True)
@@ -392,34 +391,28 @@ class CloudtrailStack(GovernedStack):
             CloudwatchEventTarget(self, f"rule-{spec.name}-topic", rule=rule.name,
                                   target_id="security-events-topic", arn=topic.arn)
             self.security_rules[spec.name] = rule
-            if not spec.global_service or global_provider is self.provider:
-                continue
-            # Same pattern in us-east-1; the forwarded event keeps its content,
-            # so the home rule above matches it too.
-            name = self.resource_name(spec.name, "forward")
-            forward = CloudwatchEventRule(
-                self, f"rule-{spec.name}-forward",
-                provider=global_provider,
-                name=name,
-                description=f"{spec.description}: forwarded to {self.settings.region}",
-                event_pattern=pattern,
-                tags=self.tags.resource_tags(name),
-            )
-            CloudwatchEventTarget(self, f"rule-{spec.name}-forward-bus", provider=global_provider,
-                                  rule=forward.name, target_id="home-region-bus",
-                                  arn=home_bus, role_arn=forwarder.arn)
+            if spec.global_service and forwarder is not None:
+                # Same pattern in us-east-1; the forwarded event keeps its content,
+                # so the home rule above matches it too.
+                forwarder.forward(f"rule-{spec.name}-forward", ForwardRuleProps(
+                    name=self.resource_name(spec.name, "forward"),
+                    description=f"{spec.description}: forwarded to {self.settings.region}",
+                    pattern=spec.pattern,
+                ))
         return topic
 
-    def _forward_role(self, home_bus: str) -> IamRolePolicy:
-        return IamRolePolicy(self, "security-events-forward-role", IamRolePolicyProps(
+    def _security_events_forwarder(self) -> EventForwarder | None:
+        """IAM and console sign-in events reach only us-east-1's default bus;
+        None when that is this stack's own Region (nothing to forward)."""
+        global_provider = self.provider_in(GLOBAL_REGION)
+        if global_provider is self.provider:
+            return None
+        return EventForwarder(self, "security-events-forward", EventForwarderProps(
             name=self.resource_name("security-events-forward"),
             tags=self.tags,
-            description=(f"Lets EventBridge in {GLOBAL_REGION} forward security "
-                         f"events to the default bus in {self.settings.region}"),
-            service_principals=("events.amazonaws.com",),
-            trust_conditions=(Condition(test="StringEquals", variable="aws:SourceAccount",
-                                        values=(self.account_id,)),),
-            inline_policies={"put-events": (
-                PolicyStatement(actions=("events:PutEvents",), resources=(home_bus,)),
-            )},
+            events="security events",
+            source_provider=global_provider,
+            home_region=self.settings.region,
+            account_id=self.account_id,
+            partition=self.partition,
         ))

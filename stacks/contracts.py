@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from constructs_lib.errors import ConfigError
-from stacks.registry import STACK_NAMES, spec_of
+from stacks.spec import StackSpec
 
 KEBAB_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -28,9 +28,18 @@ class ContractGraph:
     """Parameters published and read across stacks of one environment."""
 
     environment: str
+    stacks: tuple[StackSpec, ...]
+    """Every stack in deploy order (the registry): a read is checked against it."""
     published: dict[str, str] = field(default_factory=dict)
     """parameter path -> publishing stack"""
     reads: list[Read] = field(default_factory=list)
+
+    @property
+    def stack_names(self) -> tuple[str, ...]:
+        return tuple(spec.name for spec in self.stacks)
+
+    def _spec(self, name: str) -> StackSpec:
+        return next(spec for spec in self.stacks if spec.name == name)
 
     def path(self, stack: str, name: str) -> str:
         return f"/{self.environment}/{stack}/{name}"
@@ -50,17 +59,18 @@ class ContractGraph:
 
     def read(self, consumer: str, producer: str, name: str) -> str:
         path = self.path(producer, name)
-        if producer not in STACK_NAMES:
+        order = self.stack_names
+        if producer not in order:
             raise ConfigError([
                 f"stack {consumer!r} reads {path}, but {producer!r} is not a stack; "
-                f"known stacks are {', '.join(STACK_NAMES)}."])
-        consumer_at, producer_at = STACK_NAMES.index(consumer), STACK_NAMES.index(producer)
-        c_phase, p_phase = spec_of(consumer).phase, spec_of(producer).phase
+                f"known stacks are {', '.join(order)}."])
+        consumer_at, producer_at = order.index(consumer), order.index(producer)
+        c_phase, p_phase = self._spec(consumer).phase, self._spec(producer).phase
         if producer_at >= consumer_at:
             raise ConfigError([
                 f"stack {consumer!r} reads {path} published by stack {producer!r}, but "
                 f"{producer!r} deploys after {consumer!r} (deploy order: "
-                f"{' -> '.join(STACK_NAMES)}); a stack may only read from earlier stacks."])
+                f"{' -> '.join(order)}); a stack may only read from earlier stacks."])
         if c_phase == p_phase and c_phase.parallel:
             raise ConfigError([
                 f"stack {consumer!r} reads {path} published by stack {producer!r}, but both "
@@ -80,4 +90,4 @@ class ContractGraph:
     def upstream(self, stack: str) -> list[str]:
         """Stacks that `stack` reads from, in deploy order."""
         producers = {r.producer for r in self.reads if r.consumer == stack}
-        return [s for s in STACK_NAMES if s in producers]
+        return [s for s in self.stack_names if s in producers]

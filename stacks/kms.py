@@ -12,7 +12,7 @@ from constructs import Construct
 from constructs_lib.kms_key import KmsKey, KmsKeyProps
 from constructs_lib.policy_document import Condition, PolicyStatement, Principal
 from stacks.base import BuildContext, GovernedStack
-from stacks.registry import StackSpec
+from stacks.spec import StackSpec
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,7 @@ from constructs import Construct
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
 from constructs_lib.refs import KeyRef
 from stacks.base import BuildContext, GovernedStack
-from stacks.registry import StackSpec
+from stacks.spec import StackSpec
 
 APPLICATION_RETENTION_DAYS = 90
 """Application logs serve debugging and incident follow-up; a quarter covers

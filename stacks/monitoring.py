@@ -4,14 +4,12 @@ alarms, and EventBridge routing of earlier stacks' alarms to the topics."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
     CloudwatchEventTarget,
     CloudwatchEventTargetInputTransformer,
 )
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.grafana_workspace import GrafanaWorkspace
@@ -22,79 +20,74 @@ from cdktf_cdktf_provider_aws.prometheus_workspace import (
 from constructs import Construct
 
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
+from constructs_lib.event_forwarder import EventForwarder, EventForwarderProps, ForwardRuleProps
 from constructs_lib.iam_role_policy import (
     Condition,
-    IamRolePolicy,
-    IamRolePolicyProps,
+    IamRoleWithPolicies,
+    IamRoleWithPoliciesProps,
     PolicyStatement,
+)
+from constructs_lib.metric_alarm import (
+    ALARM_STATE_CHANGE,
+    SEVERITIES,
+    AlarmThresholdProps,
+    MetricAlarm,
+    MetricAlarmProps,
+    severity_wildcard,
+    stack_alarms_prefix,
 )
 from constructs_lib.refs import KeyRef
 from constructs_lib.sns import SnsTopic, SnsTopicProps
 from stacks.base import GLOBAL_REGION, BuildContext, GovernedStack
-from stacks.registry import STACKS, StackSpec
+from stacks.spec import StackSpec
 
-SEVERITIES = ("critical", "warning", "info")
-"""One topic per severity; alarms end their names with one of them."""
 GRAFANA_VERSION = "10.4"
 """Pinned so that plans do not drift when AWS changes the default."""
-ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 
-
-@dataclass(frozen=True, kw_only=True)
-class Alarm:
-    """One threshold alarm of this stack on a metric of the Atlantis service."""
-
-    what: str
-    severity: str
-    namespace: str
-    metric: str
-    dimensions: tuple[str, ...]
-    """Which of LoadBalancer, TargetGroup, ClusterName, ServiceName apply."""
-    comparison: str
-    threshold: float
-    statistic: str
-    period: int
-    periods: int
-    description: str
-    treat_missing_data: str = "notBreaching"
-
-
-# Names are `<env>-monitoring-<what>-<severity>` like the other stacks' alarms;
+# On metrics of the Atlantis service; dimensions are among LoadBalancer,
+# TargetGroup, ClusterName and ServiceName. Unlike the earlier stacks' alarms
 # these carry their actions directly (the topics are in this stack).
 ALARMS = (
     # Atlantis runs a single task: no healthy target means Atlantis is down.
-    Alarm(what="atlantis-healthy-hosts-low", severity="critical",
-          namespace="AWS/ApplicationELB", metric="HealthyHostCount",
-          dimensions=("LoadBalancer", "TargetGroup"), comparison="LessThanThreshold",
-          threshold=1, statistic="Minimum", period=60, periods=3,
-          description="no healthy Atlantis target behind the ALB for 3 minutes",
-          treat_missing_data="breaching"),
-    Alarm(what="atlantis-unhealthy-hosts", severity="warning",
-          namespace="AWS/ApplicationELB", metric="UnHealthyHostCount",
-          dimensions=("LoadBalancer", "TargetGroup"), comparison="GreaterThanOrEqualToThreshold",
-          threshold=1, statistic="Maximum", period=60, periods=5,
-          description="an Atlantis target failed its health checks for 5 minutes"),
-    Alarm(what="atlantis-alb-5xx", severity="critical",
-          namespace="AWS/ApplicationELB", metric="HTTPCode_ELB_5XX_Count",
-          dimensions=("LoadBalancer",), comparison="GreaterThanThreshold",
-          threshold=10, statistic="Sum", period=300, periods=1,
-          description="the Atlantis ALB answered more than 10 requests with 5xx in 5 minutes"),
-    Alarm(what="atlantis-target-5xx", severity="warning",
-          namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count",
-          dimensions=("LoadBalancer", "TargetGroup"), comparison="GreaterThanThreshold",
-          threshold=10, statistic="Sum", period=300, periods=1,
-          description="Atlantis answered more than 10 requests with 5xx in 5 minutes"),
-    Alarm(what="atlantis-cpu-high", severity="warning",
-          namespace="AWS/ECS", metric="CPUUtilization",
-          dimensions=("ClusterName", "ServiceName"), comparison="GreaterThanThreshold",
-          threshold=80, statistic="Average", period=300, periods=3,
-          description="Atlantis service CPU above 80 % for 15 minutes"),
+    AlarmThresholdProps(
+        what="atlantis-healthy-hosts-low", severity="critical",
+        namespace="AWS/ApplicationELB", metric_name="HealthyHostCount",
+        dimensions=("LoadBalancer", "TargetGroup"), comparison_operator="LessThanThreshold",
+        threshold=1, statistic="Minimum", period=60, evaluation_periods=3,
+        description="no healthy Atlantis target behind the ALB for 3 minutes.",
+        treat_missing_data="breaching"),
+    AlarmThresholdProps(
+        what="atlantis-unhealthy-hosts", severity="warning",
+        namespace="AWS/ApplicationELB", metric_name="UnHealthyHostCount",
+        dimensions=("LoadBalancer", "TargetGroup"),
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        threshold=1, statistic="Maximum", period=60, evaluation_periods=5,
+        description="an Atlantis target failed its health checks for 5 minutes."),
+    AlarmThresholdProps(
+        what="atlantis-alb-5xx", severity="critical",
+        namespace="AWS/ApplicationELB", metric_name="HTTPCode_ELB_5XX_Count",
+        dimensions=("LoadBalancer",), comparison_operator="GreaterThanThreshold",
+        threshold=10, statistic="Sum", evaluation_periods=1,
+        description="the Atlantis ALB answered more than 10 requests with 5xx in 5 minutes."),
+    AlarmThresholdProps(
+        what="atlantis-target-5xx", severity="warning",
+        namespace="AWS/ApplicationELB", metric_name="HTTPCode_Target_5XX_Count",
+        dimensions=("LoadBalancer", "TargetGroup"), comparison_operator="GreaterThanThreshold",
+        threshold=10, statistic="Sum", evaluation_periods=1,
+        description="Atlantis answered more than 10 requests with 5xx in 5 minutes."),
+    AlarmThresholdProps(
+        what="atlantis-cpu-high", severity="warning",
+        namespace="AWS/ECS", metric_name="CPUUtilization",
+        dimensions=("ClusterName", "ServiceName"), comparison_operator="GreaterThanThreshold",
+        threshold=80, statistic="Average", evaluation_periods=3,
+        description="Atlantis service CPU above 80 % for 15 minutes."),
     # Memory at the limit gets the task killed (OOM), hence critical.
-    Alarm(what="atlantis-memory-high", severity="critical",
-          namespace="AWS/ECS", metric="MemoryUtilization",
-          dimensions=("ClusterName", "ServiceName"), comparison="GreaterThanThreshold",
-          threshold=90, statistic="Average", period=300, periods=2,
-          description="Atlantis service memory above 90 % for 10 minutes"),
+    AlarmThresholdProps(
+        what="atlantis-memory-high", severity="critical",
+        namespace="AWS/ECS", metric_name="MemoryUtilization",
+        dimensions=("ClusterName", "ServiceName"), comparison_operator="GreaterThanThreshold",
+        threshold=90, statistic="Average", evaluation_periods=2,
+        description="Atlantis service memory above 90 % for 10 minutes."),
 )
 
 # Read-only CloudWatch and Logs Insights access for Grafana's CloudWatch data
@@ -156,6 +149,7 @@ class MonitoringStack(GovernedStack):
                 # for dashboards and chat integrations subscribed later.
                 email_subscriptions=(email,) if severity == "critical" and email else (),
                 account_id=self.account_id,
+                partition=self.partition,
             ))
             for severity in SEVERITIES
         }
@@ -188,7 +182,7 @@ class MonitoringStack(GovernedStack):
         workspaces = f"{arn_prefix}:grafana:{region}:{self.account_id}:/workspaces/*"
         log_groups = f"{arn_prefix}:logs:{region}:{self.account_id}:log-group:*"
         cloudwatch = f"{arn_prefix}:cloudwatch:{region}:{self.account_id}"
-        self.grafana_role = IamRolePolicy(self, "grafana-role", IamRolePolicyProps(
+        self.grafana_role = IamRoleWithPolicies(self, "grafana-role", IamRoleWithPoliciesProps(
             name=name,
             tags=self.tags,
             description="Lets the Grafana workspace read Prometheus and CloudWatch",
@@ -239,39 +233,25 @@ class MonitoringStack(GovernedStack):
             "ClusterName": self.consume("atlantis", "ecs-cluster-name"),
             "ServiceName": self.consume("atlantis", "ecs-service-name"),
         }
-        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        self.alarms: dict[str, MetricAlarm] = {}
         for alarm in ALARMS:
-            alarm_name = self.resource_name("monitoring", alarm.what, alarm.severity)
-            topic = self.topics[alarm.severity].arn
-            self.alarms[alarm.what] = CloudwatchMetricAlarm(
-                self, f"alarm-{alarm.what}",
-                alarm_name=alarm_name,
-                alarm_description=f"{alarm.description}.",
-                namespace=alarm.namespace,
-                metric_name=alarm.metric,
-                dimensions={d: dimension_values[d] for d in alarm.dimensions},
-                statistic=alarm.statistic,
-                period=alarm.period,
-                evaluation_periods=alarm.periods,
-                datapoints_to_alarm=alarm.periods,
-                threshold=alarm.threshold,
-                comparison_operator=alarm.comparison,
-                treat_missing_data=alarm.treat_missing_data,
-                actions_enabled=True,
-                alarm_actions=[topic],
-                ok_actions=[topic],
-                tags=self.tags.resource_tags(alarm_name),
-            )
+            self.alarms[alarm.what] = MetricAlarm(self, f"alarm-{alarm.what}", MetricAlarmProps(
+                alarm=alarm,
+                stack=self.name,
+                tags=self.tags,
+                dimension_values=dimension_values,
+                actions=(self.topics[alarm.severity].ref,),
+            ))
 
     # --- routing of earlier stacks' alarms ------------------------------------
     def _earlier_alarm_names(self, severity: str) -> list[dict]:
         """`<env>-<stack>-*-<severity>` for every stack of an earlier phase:
         the alarm naming rule, so new alarms there are routed without a change here."""
-        return [{"wildcard": f"{self.resource_name(spec.name)}-*-{severity}"}
+        return [{"wildcard": severity_wildcard(self.tags.environment, spec.name, severity)}
                 for spec in self._earlier_stacks()]
 
     def _earlier_stacks(self) -> list[StackSpec]:
-        return [spec for spec in STACKS if spec.phase.number < self.spec.phase.number]
+        return [spec for spec in self.graph.stacks if spec.phase.number < self.spec.phase.number]
 
     def _route_earlier_alarms(self) -> None:
         """Alarms of phases 1-3 carry no actions (the topics are deployed later);
@@ -317,45 +297,30 @@ class MonitoringStack(GovernedStack):
         global_provider = self.provider_in(GLOBAL_REGION)
         if global_provider is self.provider:
             return
-        home_bus = (f"arn:{self.partition}:events:{self.settings.region}:{self.account_id}"
-                    ":event-bus/default")
         name = self.resource_name("alarms", "forward")
-        role = IamRolePolicy(self, "alarms-forward-role", IamRolePolicyProps(
+        forwarder = EventForwarder(self, "alarms-forward", EventForwarderProps(
             name=name,
             tags=self.tags,
-            description=(f"Lets EventBridge in {GLOBAL_REGION} forward alarm state "
-                         f"changes to the default bus in {self.settings.region}"),
-            service_principals=("events.amazonaws.com",),
-            trust_conditions=(Condition(test="StringEquals", variable="aws:SourceAccount",
-                                        values=(self.account_id,)),),
-            inline_policies={"put-events": (
-                PolicyStatement(actions=("events:PutEvents",), resources=(home_bus,)),
-            )},
+            events="alarm state changes",
+            source_provider=global_provider,
+            home_region=self.settings.region,
+            account_id=self.account_id,
+            partition=self.partition,
         ))
         # Prefixes are enough here: the home rules pick the severity.
         pattern = {
             "source": ["aws.cloudwatch"],
             "detail-type": [ALARM_STATE_CHANGE],
-            "detail": {"alarmName": [{"prefix": f"{self.resource_name(spec.name)}-"}
-                                     for spec in self._earlier_stacks()]},
+            "detail": {"alarmName": [
+                {"prefix": stack_alarms_prefix(self.tags.environment, spec.name)}
+                for spec in self._earlier_stacks()]},
         }
-        self.forward_rule = CloudwatchEventRule(
-            self, "forward-alarms",
-            provider=global_provider,
+        self.forward_rule = forwarder.forward("forward-alarms", ForwardRuleProps(
             name=name,
             description=f"Alarms of earlier stacks in {GLOBAL_REGION} -> "
                         f"default bus in {self.settings.region}",
-            event_pattern=json.dumps(pattern, sort_keys=True),
-            tags=self.tags.resource_tags(name),
-        )
-        CloudwatchEventTarget(
-            self, "forward-alarms-bus",
-            provider=global_provider,
-            rule=self.forward_rule.name,
-            target_id="home-region-bus",
-            arn=home_bus,
-            role_arn=role.arn,
-        )
+            pattern=pattern,
+        ))
 
 
 def _alarm_message() -> CloudwatchEventTargetInputTransformer:

@@ -22,13 +22,13 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
-from constructs_lib.iam_role_policy import IamRolePolicy, IamRolePolicyProps
+from constructs_lib.iam_role_policy import IamRoleWithPolicies, IamRoleWithPoliciesProps
 from constructs_lib.policy_document import Condition, PolicyStatement
 from constructs_lib.refs import KeyRef, VpcRef
 from constructs_lib.security_group import EgressRule, SecurityGroup, SecurityGroupProps
 from environments.settings import SubnetSettings
 from stacks.base import BuildContext, GovernedStack
-from stacks.registry import StackSpec
+from stacks.spec import StackSpec
 
 ANYWHERE = "0.0.0.0/0"
 
@@ -39,9 +39,20 @@ class NetworkStack(GovernedStack):
 
     def __init__(self, scope: Construct, spec: StackSpec, context: BuildContext):
         super().__init__(scope, spec, context)
-        net = self.settings.network
         self.account_id = DataAwsCallerIdentity(self, "account").account_id
+        self._vpc_and_subnets()
+        self._closed_default_security_group()
+        self._public_routing()
+        self._private_routing()
+        self._s3_endpoint()
+        self._flow_logs()
+        self.app_security_group = self._app_security_group()
+        if self.settings.network.create_transit_gateway:
+            self._transit_gateway()
+        self._publish_contract()
 
+    def _vpc_and_subnets(self) -> None:
+        net = self.settings.network
         self.vpc = Vpc(
             self, "vpc",
             cidr_block=net.vpc_cidr,
@@ -49,6 +60,24 @@ class NetworkStack(GovernedStack):
             enable_dns_hostnames=True,
             tags=self.tags.resource_tags(self.resource_name("vpc")),
         )
+        # No public IPs on launch, even in public subnets: only the NAT gateway
+        # (an Elastic IP) and the ALB (AWS-managed addresses) live there, so an
+        # instance placed there by mistake must not become reachable (CKV_AWS_130).
+        self.public_subnets = [self._subnet("public", s) for s in net.public_subnets]
+        self.private_subnets = [self._subnet("private", s) for s in net.private_subnets]
+
+    def _subnet(self, tier: str, setting: SubnetSettings) -> Subnet:
+        az = setting.availability_zone
+        return Subnet(
+            self, f"{tier}-subnet-{az}",
+            vpc_id=self.vpc.id,
+            cidr_block=setting.cidr,
+            availability_zone=az,
+            map_public_ip_on_launch=False,
+            tags=self.tags.resource_tags(self.resource_name(tier, az)),
+        )
+
+    def _closed_default_security_group(self) -> None:
         # Adopt the default security group and strip every rule: anything that
         # lands in it by accident can neither send nor receive.
         DefaultSecurityGroup(
@@ -60,12 +89,8 @@ class NetworkStack(GovernedStack):
         # stateful security groups are the control; a stateless deny list here
         # would have to re-open the ephemeral ports the NAT return path needs.
 
-        # No public IPs on launch, even in public subnets: only the NAT gateway
-        # (an Elastic IP) and the ALB (AWS-managed addresses) live there, so an
-        # instance placed there by mistake must not become reachable (CKV_AWS_130).
-        self.public_subnets = [self._subnet("public", s) for s in net.public_subnets]
-        self.private_subnets = [self._subnet("private", s) for s in net.private_subnets]
-
+    def _public_routing(self) -> None:
+        """The internet gateway and the one route table all public subnets share."""
         self.internet_gateway = InternetGateway(
             self, "internet-gateway",
             vpc_id=self.vpc.id,
@@ -78,10 +103,14 @@ class NetworkStack(GovernedStack):
         )
         Route(self, "public-default-route", route_table_id=public_routes.id,
               destination_cidr_block=ANYWHERE, gateway_id=self.internet_gateway.id)
-        for setting, subnet in zip(net.public_subnets, self.public_subnets, strict=True):
+        for setting, subnet in zip(self.settings.network.public_subnets, self.public_subnets,
+                                   strict=True):
             RouteTableAssociation(self, f"public-route-table-{setting.availability_zone}",
                                   subnet_id=subnet.id, route_table_id=public_routes.id)
 
+    def _private_routing(self) -> None:
+        """NAT gateways and a default route through them for each private subnet."""
+        net = self.settings.network
         nat_by_az = self._nat_gateways(net.public_subnets)
         first_nat = next(iter(nat_by_az.values()))
         # One route table per private subnet, so switching multi_az_nat only
@@ -101,44 +130,6 @@ class NetworkStack(GovernedStack):
                                   subnet_id=subnet.id, route_table_id=table.id)
             self.private_route_tables.append(table)
 
-        # S3 traffic of the private subnets (ECR layers, state, logs) bypasses the NAT.
-        self.s3_endpoint = VpcEndpoint(
-            self, "s3-endpoint",
-            vpc_id=self.vpc.id,
-            service_name=f"com.amazonaws.{self.settings.region}.s3",
-            vpc_endpoint_type="Gateway",
-            route_table_ids=[t.id for t in self.private_route_tables],
-            tags=self.tags.resource_tags(self.resource_name("s3-endpoint")),
-        )
-
-        self._flow_logs()
-        if net.create_transit_gateway:
-            self._transit_gateway()
-        self.app_security_group = self._app_security_group()
-
-        self.publish("vpc-id", self.vpc.id, "ID of the production VPC")
-        self.publish("vpc-cidr", self.vpc.cidr_block, "CIDR block of the production VPC")
-        self.publish_list("public-subnet-ids", [s.id for s in self.public_subnets],
-                          "IDs of the public subnets, in settings order")
-        self.publish_list("private-subnet-ids", [s.id for s in self.private_subnets],
-                          "IDs of the private subnets, in settings order")
-        self.publish("s3-endpoint-id", self.s3_endpoint.id, "ID of the S3 gateway endpoint")
-        self.publish("app-security-group-id", self.app_security_group.id,
-                     "ID of the application tier's security group (RDS admits 3306 from it)")
-        self.publish("flow-log-group-name", self.flow_log_group.name,
-                     "Name of the VPC flow log group")
-
-    def _subnet(self, tier: str, setting: SubnetSettings) -> Subnet:
-        az = setting.availability_zone
-        return Subnet(
-            self, f"{tier}-subnet-{az}",
-            vpc_id=self.vpc.id,
-            cidr_block=setting.cidr,
-            availability_zone=az,
-            map_public_ip_on_launch=False,
-            tags=self.tags.resource_tags(self.resource_name(tier, az)),
-        )
-
     def _nat_gateways(self, public: tuple[SubnetSettings, ...]) -> dict[str, NatGateway]:
         """az -> NAT gateway: one in the first public subnet, or one per AZ."""
         placed = public if self.settings.network.multi_az_nat else public[:1]
@@ -157,6 +148,17 @@ class NetworkStack(GovernedStack):
             )
         return gateways
 
+    def _s3_endpoint(self) -> None:
+        # S3 traffic of the private subnets (ECR layers, state, logs) bypasses the NAT.
+        self.s3_endpoint = VpcEndpoint(
+            self, "s3-endpoint",
+            vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{self.settings.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[t.id for t in self.private_route_tables],
+            tags=self.tags.resource_tags(self.resource_name("s3-endpoint")),
+        )
+
     def _flow_logs(self) -> None:
         logs_key = KeyRef(arn=self.consume("kms", "logs-key-arn"))
         self.flow_log_group = CloudwatchLogGroup(self, "flow-log-group", CloudwatchLogGroupProps(
@@ -166,7 +168,7 @@ class NetworkStack(GovernedStack):
             retention_in_days=self.settings.network.flow_log_retention_days,
         ))
         group = self.flow_log_group.arn
-        self.flow_log_role = IamRolePolicy(self, "flow-log-role", IamRolePolicyProps(
+        self.flow_log_role = IamRoleWithPolicies(self, "flow-log-role", IamRoleWithPoliciesProps(
             name=self.resource_name("vpc-flow-logs"),
             description="Lets VPC Flow Logs deliver to the flow log group",
             tags=self.tags,
@@ -230,3 +232,17 @@ class NetworkStack(GovernedStack):
         )
         self.publish("transit-gateway-id", self.transit_gateway.id,
                      "ID of the Transit Gateway (only when enabled in settings)")
+
+    def _publish_contract(self) -> None:
+        """What later stacks read; the transit gateway publishes its own id."""
+        self.publish("vpc-id", self.vpc.id, "ID of the production VPC")
+        self.publish("vpc-cidr", self.vpc.cidr_block, "CIDR block of the production VPC")
+        self.publish_list("public-subnet-ids", [s.id for s in self.public_subnets],
+                          "IDs of the public subnets, in settings order")
+        self.publish_list("private-subnet-ids", [s.id for s in self.private_subnets],
+                          "IDs of the private subnets, in settings order")
+        self.publish("s3-endpoint-id", self.s3_endpoint.id, "ID of the S3 gateway endpoint")
+        self.publish("app-security-group-id", self.app_security_group.id,
+                     "ID of the application tier's security group (RDS admits 3306 from it)")
+        self.publish("flow-log-group-name", self.flow_log_group.name,
+                     "Name of the VPC flow log group")

@@ -2,59 +2,58 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from constructs import Construct
 
+from constructs_lib.metric_alarm import AlarmThresholdProps, MetricAlarm, MetricAlarmProps
 from constructs_lib.rds import RdsInstance, RdsInstanceProps
 from constructs_lib.refs import KeyRef, SecurityGroupRef, SubnetsRef, VpcRef
 from constructs_lib.security_group import IngressRule, SecurityGroup, SecurityGroupProps
 from stacks.base import BuildContext, GovernedStack
-from stacks.registry import StackSpec
+from stacks.spec import StackSpec
 
 MYSQL_PORT = 3306
 GIB = 1024**3
 MIB = 1024**2
 
 
-@dataclass(frozen=True, kw_only=True)
-class Alarm:
-    """One threshold alarm on an AWS/RDS metric of the instance."""
+RDS = "AWS/RDS"
+INSTANCE = ("DBInstanceIdentifier",)
 
-    what: str
-    severity: str
-    metric: str
-    comparison: str
-    threshold: float
-    periods: int
-    description: str
-    statistic: str = "Average"
-
-
-# Alarm names are `<env>-rds-<what>-<severity>`: the monitoring stack (phase 4)
-# routes them to its topics by prefix and severity through EventBridge, so
-# these alarms carry no actions pointing at a later stack.
+# Over five-minute periods, with missing data not breaching (the defaults):
+# metrics pause during reboots and Multi-AZ failovers, which is no resource
+# shortage (availability is watched by RDS events). The description gets the
+# instance name in front. No actions: the monitoring stack (phase 4) routes
+# these to its topics by name and severity, so nothing points at a later stack.
 ALARMS = (
-    Alarm(what="cpu-high", severity="critical", metric="CPUUtilization",
-          comparison="GreaterThanThreshold", threshold=80, periods=3,
-          description="CPU above 80 % for 15 minutes"),
+    AlarmThresholdProps(
+        what="cpu-high", severity="critical", namespace=RDS, metric_name="CPUUtilization",
+        dimensions=INSTANCE, comparison_operator="GreaterThanThreshold", threshold=80,
+        statistic="Average", evaluation_periods=3,
+        description="CPU above 80 % for 15 minutes."),
     # Storage autoscaling grows the volume at 10 % free; this fires before
     # that (at 80 % of the initial 50 GiB), and again if the ceiling is reached.
-    Alarm(what="free-storage-low", severity="warning", metric="FreeStorageSpace",
-          comparison="LessThanThreshold", threshold=10 * GIB, periods=1,
-          description="less than 10 GiB of storage left; check storage autoscaling's ceiling",
-          statistic="Minimum"),
-    Alarm(what="freeable-memory-low", severity="warning", metric="FreeableMemory",
-          comparison="LessThanThreshold", threshold=256 * MIB, periods=3,
-          description="less than 256 MiB of freeable memory for 15 minutes",
-          statistic="Minimum"),
+    AlarmThresholdProps(
+        what="free-storage-low", severity="warning", namespace=RDS,
+        metric_name="FreeStorageSpace", dimensions=INSTANCE,
+        comparison_operator="LessThanThreshold", threshold=10 * GIB,
+        statistic="Minimum", evaluation_periods=1,
+        description="less than 10 GiB of storage left; check storage autoscaling's ceiling."),
+    AlarmThresholdProps(
+        what="freeable-memory-low", severity="warning", namespace=RDS,
+        metric_name="FreeableMemory", dimensions=INSTANCE,
+        comparison_operator="LessThanThreshold", threshold=256 * MIB,
+        statistic="Minimum", evaluation_periods=3,
+        description="less than 256 MiB of freeable memory for 15 minutes."),
     # The default max_connections of a 4 GiB db.t3.medium is about 340
     # (DBInstanceClassMemory / 12582880); 200 leaves time to act.
-    Alarm(what="connections-high", severity="warning", metric="DatabaseConnections",
-          comparison="GreaterThanThreshold", threshold=200, periods=3,
-          description="more than 200 connections for 15 minutes (max_connections is about 340)",
-          statistic="Maximum"),
+    AlarmThresholdProps(
+        what="connections-high", severity="warning", namespace=RDS,
+        metric_name="DatabaseConnections", dimensions=INSTANCE,
+        comparison_operator="GreaterThanThreshold", threshold=200,
+        statistic="Maximum", evaluation_periods=3,
+        description="more than 200 connections for 15 minutes (max_connections is about 340)."),
 )
 
 
@@ -100,26 +99,12 @@ class RdsStack(GovernedStack):
         ))
 
         for alarm in ALARMS:
-            alarm_name = self.resource_name("rds", alarm.what, alarm.severity)
-            CloudwatchMetricAlarm(
-                self, f"alarm-{alarm.what}",
-                alarm_name=alarm_name,
-                alarm_description=f"{name}: {alarm.description}.",
-                namespace="AWS/RDS",
-                metric_name=alarm.metric,
-                dimensions={"DBInstanceIdentifier": self.database.identifier},
-                statistic=alarm.statistic,
-                period=300,
-                evaluation_periods=alarm.periods,
-                datapoints_to_alarm=alarm.periods,
-                threshold=alarm.threshold,
-                comparison_operator=alarm.comparison,
-                # Metrics pause during reboots and Multi-AZ failovers; that is
-                # not a resource shortage (availability is watched by RDS events).
-                treat_missing_data="notBreaching",
-                actions_enabled=True,
-                tags=self.tags.resource_tags(alarm_name),
-            )
+            MetricAlarm(self, f"alarm-{alarm.what}", MetricAlarmProps(
+                alarm=replace(alarm, description=f"{name}: {alarm.description}"),
+                stack=self.name,
+                tags=self.tags,
+                dimension_values={"DBInstanceIdentifier": self.database.identifier},
+            ))
 
         self.publish("db-instance-id", self.database.identifier,
                      "Identifier of the production MySQL instance")

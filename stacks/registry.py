@@ -1,59 +1,51 @@
 """The 11 stacks in the reference's deploy order, with their phases.
 
 This list and the SSM publish/consume graph are the single source of truth for
-ordering: atlantis.yaml and the README diagram are generated from them.
+ordering: atlantis.yaml and the README diagram are generated from them. The
+entries name the stack classes themselves, so a reader (or an IDE) goes from
+here to the code. Importing it imports every stack module; with the lazy AWS
+bindings of fast_synth.py (the entry points turn them on) that costs well under
+a second, and without them the binding package's eager import (~10 s).
 """
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True, kw_only=True)
-class Phase:
-    number: int
-    name: str
-    parallel: bool
-    """True when the phase's stacks may be applied at the same time, so none of
-    them may read another's outputs."""
-
-
-FOUNDATION = Phase(number=1, name="foundation", parallel=False)
-SECURITY = Phase(number=2, name="security", parallel=False)
-APPLICATION = Phase(number=3, name="application", parallel=False)
-OBSERVABILITY = Phase(number=4, name="observability", parallel=True)
-
-
-@dataclass(frozen=True, kw_only=True)
-class StackSpec:
-    name: str
-    phase: Phase
-    purpose: str
-    class_path: str
-    """`module:Class` of the stack; imported only when the app is built."""
-
-    def load_class(self) -> type:
-        module, cls = self.class_path.split(":")
-        return getattr(importlib.import_module(module), cls)
-
-
-def _spec(name: str, phase: Phase, purpose: str, cls: str) -> StackSpec:
-    return StackSpec(name=name, phase=phase, purpose=purpose, class_path=f"stacks.{name}:{cls}")
-
+from stacks.acm import AcmStack
+from stacks.atlantis import AtlantisStack
+from stacks.bootstrap import BootstrapStack
+from stacks.cloudtrail import CloudtrailStack
+from stacks.kms import KmsStack
+from stacks.logging import LoggingStack
+from stacks.monitoring import MonitoringStack
+from stacks.network import NetworkStack
+from stacks.rds import RdsStack
+from stacks.route53 import Route53Stack
+from stacks.secrets import SecretsStack
+from stacks.spec import APPLICATION, FOUNDATION, OBSERVABILITY, SECURITY, StackSpec
 
 STACKS: tuple[StackSpec, ...] = (
-    _spec("bootstrap", FOUNDATION, "Terraform state: bucket, lock table, state key, CI role", "BootstrapStack"),
-    _spec("kms", FOUNDATION, "the 9 customer-managed keys", "KmsStack"),
-    _spec("network", FOUNDATION, "VPC, subnets, NAT, flow logs, endpoints", "NetworkStack"),
-    _spec("route53", FOUNDATION, "public zone, query logging, health checks", "Route53Stack"),
-    _spec("acm", FOUNDATION, "the wildcard certificate", "AcmStack"),
-    _spec("secrets", SECURITY, "Secrets Manager secrets and their rotation", "SecretsStack"),
-    _spec("atlantis", APPLICATION, "Atlantis on ECS Fargate behind an ALB", "AtlantisStack"),
-    _spec("rds", APPLICATION, "MySQL database and its alarms", "RdsStack"),
-    _spec("logging", OBSERVABILITY, "central CloudWatch log groups", "LoggingStack"),
-    _spec("monitoring", OBSERVABILITY, "AMP, AMG, SNS topics, alarms", "MonitoringStack"),
-    _spec("cloudtrail", OBSERVABILITY, "audit trail, its bucket, Athena, security events", "CloudtrailStack"),
+    StackSpec(name="bootstrap", phase=FOUNDATION, stack_class=BootstrapStack,
+              purpose="Terraform state: bucket, lock table, state key, CI role"),
+    StackSpec(name="kms", phase=FOUNDATION, stack_class=KmsStack,
+              purpose="the 9 customer-managed keys"),
+    StackSpec(name="network", phase=FOUNDATION, stack_class=NetworkStack,
+              purpose="VPC, subnets, NAT, flow logs, endpoints"),
+    StackSpec(name="route53", phase=FOUNDATION, stack_class=Route53Stack,
+              purpose="public zone, query logging, health checks"),
+    StackSpec(name="acm", phase=FOUNDATION, stack_class=AcmStack,
+              purpose="the wildcard certificate"),
+    StackSpec(name="secrets", phase=SECURITY, stack_class=SecretsStack,
+              purpose="Secrets Manager secrets and their rotation"),
+    StackSpec(name="atlantis", phase=APPLICATION, stack_class=AtlantisStack,
+              purpose="Atlantis on ECS Fargate behind an ALB"),
+    StackSpec(name="rds", phase=APPLICATION, stack_class=RdsStack,
+              purpose="MySQL database and its alarms"),
+    StackSpec(name="logging", phase=OBSERVABILITY, stack_class=LoggingStack,
+              purpose="central CloudWatch log groups"),
+    StackSpec(name="monitoring", phase=OBSERVABILITY, stack_class=MonitoringStack,
+              purpose="AMP, AMG, SNS topics, alarms"),
+    StackSpec(name="cloudtrail", phase=OBSERVABILITY, stack_class=CloudtrailStack,
+              purpose="audit trail, its bucket, Athena, security events"),
 )
 
 STACK_NAMES = tuple(spec.name for spec in STACKS)
@@ -64,4 +56,3 @@ def spec_of(name: str) -> StackSpec:
         if spec.name == name:
             return spec
     raise KeyError(name)
-

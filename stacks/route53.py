@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
@@ -18,10 +17,11 @@ from constructs import Construct
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
 from constructs_lib.formats import KMS_DELETION_WINDOW_DAYS
 from constructs_lib.kms_key import service_use_statements
+from constructs_lib.metric_alarm import AlarmThresholdProps, MetricAlarm, MetricAlarmProps
 from constructs_lib.policy_document import Condition, PolicyStatement, Principal, policy_document
 from constructs_lib.refs import KeyRef
 from stacks.base import GLOBAL_REGION, BuildContext, GovernedStack
-from stacks.registry import StackSpec
+from stacks.spec import StackSpec
 
 
 class Route53Stack(GovernedStack):
@@ -140,23 +140,27 @@ class Route53Stack(GovernedStack):
             measure_latency=True,
             tags=self.tags.resource_tags(self.resource_name("atlantis-healthz")),
         )
-        # No alarm_actions: the monitoring stack (deployed later) routes alarm
-        # state changes to its topics by name prefix and severity.
-        CloudwatchMetricAlarm(
-            self, "atlantis-health-alarm",
+        # No actions: the monitoring stack (deployed later) routes alarm state
+        # changes to its topics by name prefix and severity. Health-check
+        # metrics exist only in us-east-1, so the alarm lives there.
+        alarm = MetricAlarm(self, "atlantis-health-alarm", MetricAlarmProps(
+            alarm=AlarmThresholdProps(
+                what="atlantis-health", severity="critical",
+                namespace="AWS/Route53", metric_name="HealthCheckStatus",
+                dimensions=("HealthCheckId",), comparison_operator="LessThanThreshold",
+                threshold=1, statistic="Minimum", period=60, evaluation_periods=3,
+                description=f"https://{fqdn}/healthz fails the Route 53 health check",
+                treat_missing_data="breaching"),
+            stack=self.name,
+            tags=self.tags,
+            dimension_values={"HealthCheckId": check.id},
             provider=self.home,
-            alarm_name=self.resource_name("route53", "atlantis-health", "critical"),
-            alarm_description=f"https://{fqdn}/healthz fails the Route 53 health check",
-            namespace="AWS/Route53",
-            metric_name="HealthCheckStatus",
-            dimensions={"HealthCheckId": check.id},
-            statistic="Minimum",
-            period=60,
-            evaluation_periods=3,
-            datapoints_to_alarm=3,
-            threshold=1,
-            comparison_operator="LessThanThreshold",
-            treat_missing_data="breaching",
-            tags=self.tags.resource_tags(self.resource_name("route53", "atlantis-health")),
-        )
+        ))
+        # Kept as deployed before the MetricAlarm construct: the Name tag
+        # without the severity and actions_enabled left to the provider's
+        # default (true). Dropping these two lines aligns the alarm with the
+        # construct (an in-place tag update, nothing else) in a reviewed
+        # output change of its own.
+        alarm.reset_actions_enabled()
+        alarm.tags = self.tags.resource_tags(self.resource_name("route53", "atlantis-health"))
         return check

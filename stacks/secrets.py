@@ -18,13 +18,13 @@ from constructs import Construct
 
 from constructs_lib.iam_role_policy import (
     Condition,
-    IamRolePolicy,
-    IamRolePolicyProps,
+    IamRoleWithPolicies,
+    IamRoleWithPoliciesProps,
     PolicyStatement,
 )
 from constructs_lib.lambda_function import LambdaFunction, LambdaFunctionProps
 from constructs_lib.lambda_package import LAMBDA_SOURCE_ROOT, SECRET_ROTATION_HANDLER, build_zip
-from constructs_lib.refs import KeyRef, SubnetsRef, VpcRef
+from constructs_lib.refs import KeyRef, ServicePrincipalRef, SubnetsRef, VpcRef
 from constructs_lib.security_group import (
     EgressRule,
     IngressRule,
@@ -33,7 +33,7 @@ from constructs_lib.security_group import (
 )
 from stacks.atlantis_repo_config import cluster_name, service_name
 from stacks.base import BuildContext, GovernedStack
-from stacks.registry import StackSpec
+from stacks.spec import StackSpec
 
 PACKAGE_DIR = Path(tempfile.gettempdir()) / "cdktf-lambda-packages"
 HTTPS = 443
@@ -178,7 +178,7 @@ class SecretsStack(GovernedStack):
         ))
 
         rotated = (self.webhook_secret.arn,)
-        role = IamRolePolicy(self, "rotation-role", IamRolePolicyProps(
+        role = IamRoleWithPolicies(self, "rotation-role", IamRoleWithPoliciesProps(
             name=rotation_name,
             tags=self.tags,
             description="Execution role of the secret rotation function",
@@ -240,8 +240,9 @@ class SecretsStack(GovernedStack):
             },
         ))
         permission = self.rotation_function.grant_invoke(
-            "secretsmanager.amazonaws.com", source_arn=self.webhook_secret.arn,
-            grant_id="secretsmanager-webhook-secret")
+            ServicePrincipalRef(service="secretsmanager.amazonaws.com",
+                                source_arn=self.webhook_secret.arn),
+            id="secretsmanager-webhook-secret")
         SecretsmanagerSecretRotation(
             self, "webhook-secret-rotation",
             secret_id=self.webhook_secret.id,

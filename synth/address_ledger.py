@@ -328,10 +328,9 @@ def registry_declarations() -> tuple[dict[str, tuple[AddressChange, ...]], dict[
 
     declared, owners = {}, {}
     for spec in STACKS:
-        cls = spec.load_class()
+        cls = spec.stack_class
         declared[spec.name] = cls.address_changes
-        module = spec.class_path.split(":")[0]
-        owners[spec.name] = Owner(cls=cls.__name__, path=module.replace(".", "/") + ".py")
+        owners[spec.name] = Owner(cls=cls.__name__, path=cls.__module__.replace(".", "/") + ".py")
     return declared, owners, tuple(spec.name for spec in STACKS)
 
 

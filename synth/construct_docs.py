@@ -19,6 +19,8 @@ README_ORDER = (
     "security_group",
     "cloudwatch_log_group",
     "sns",
+    "metric_alarm",
+    "event_forwarder",
     "rds",
     "ecr",
     "alb",
@@ -73,7 +75,7 @@ def construct_modules(library: Path = LIBRARY,
     found = sorted(
         path.stem for path in library.glob("*.py")
         if not path.stem.startswith("_") and any(
-            not node.name.startswith("_") for node in _constructs(_classes(path))))
+            not node.name.startswith("_") for node in _constructs(_tree(path))))
     stale = [name for name in order if name not in found]
     if stale:
         raise ValueError(
@@ -109,16 +111,16 @@ def read_module(library: Path, module: str) -> ConstructDoc:
     if not props_classes:
         raise ValueError(f"{path}: no `@dataclass(frozen=True, kw_only=True)` class "
                          "whose name ends in `Props`")
-    construct = _construct_class(classes, props_classes, path)
+    construct = _construct_class(tree, props_classes, path)
     docstring = ast.get_docstring(construct) or ""
     return ConstructDoc(module=module, construct=construct.name,
                         summary=" ".join(docstring.strip().split("\n\n", 1)[0].split()),
                         props_classes=props_classes)
 
 
-def _construct_class(classes: list[ast.ClassDef], props_classes: tuple[PropsClass, ...],
+def _construct_class(tree: ast.Module, props_classes: tuple[PropsClass, ...],
                      path: Path) -> ast.ClassDef:
-    constructs = _constructs(classes)
+    constructs = _constructs(tree)
     by_name = {node.name: node for node in constructs}
     # `KmsKeyProps` belongs to `KmsKey`; otherwise the module's only construct.
     for props_class in props_classes:
@@ -130,15 +132,21 @@ def _construct_class(classes: list[ast.ClassDef], props_classes: tuple[PropsClas
                      f"(found {sorted(by_name)})")
 
 
-def _classes(path: Path) -> list[ast.ClassDef]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    return [node for node in tree.body if isinstance(node, ast.ClassDef)]
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(), filename=str(path))
 
 
-def _constructs(classes: list[ast.ClassDef]) -> list[ast.ClassDef]:
-    """The classes that subclass `Construct` directly (`Construct` or `x.Construct`)."""
-    return [node for node in classes
-            if any(ast.unparse(base).split(".")[-1] == "Construct" for base in node.bases)]
+def _constructs(tree: ast.Module) -> list[ast.ClassDef]:
+    """The module's classes that subclass `Construct` directly (`Construct` or
+    `x.Construct`), or a resource class of the AWS bindings: a construct that is
+    the resource itself, such as `MetricAlarm`."""
+    bindings = {alias.asname or alias.name for node in tree.body
+                if isinstance(node, ast.ImportFrom)
+                and (node.module or "").startswith("cdktf_cdktf_provider_aws.")
+                for alias in node.names}
+    return [node for node in tree.body if isinstance(node, ast.ClassDef) and any(
+        ast.unparse(base).split(".")[-1] == "Construct" or ast.unparse(base) in bindings
+        for base in node.bases)]
 
 
 def _is_props_dataclass(node: ast.ClassDef) -> bool:

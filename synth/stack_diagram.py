@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from stacks.contracts import ContractGraph
-from stacks.registry import STACK_NAMES, STACKS, Phase
+from stacks.registry import STACK_NAMES, STACKS
+from stacks.spec import Phase
 
 MAX_LABEL_CHARS = 32
 """Longer lists of parameter names are shown as a count."""

@@ -7,7 +7,8 @@ from policies.model import COMPLIANT, NON_COMPLIANT, ResourceView, Result, Rule
 from policies.schema import taggable_types
 
 
-class RequiredTags(Rule):
+class RequiredTagsPresent(Rule):
+    # Not `RequiredTags`: that is the tag settings type of constructs_lib/tags.py.
     id = "TAG001"
     family = "tags"
     title = "all 8 required tags present after default_tags merge"
@@ -33,4 +34,4 @@ class RequiredTags(Rule):
         return COMPLIANT
 
 
-RULE = RequiredTags()
+RULE = RequiredTagsPresent()

@@ -14,9 +14,11 @@ import subprocess
 
 import pytest
 
-PROTECTED_TYPES = (
-    "aws_s3_bucket", "aws_dynamodb_table", "aws_kms_key", "aws_db_instance", "aws_efs_file_system",
-)
+from policies.rules.pro001_prevent_destroy import STATEFUL_TYPES
+from stacks.registry import STACK_NAMES
+
+PROTECTED_TYPES = tuple(sorted(STATEFUL_TYPES))
+"""The types PRO001 requires prevent_destroy on: the ones Terraform must refuse to destroy."""
 PROVIDER = 'provider["registry.terraform.io/hashicorp/aws"]'
 
 
@@ -46,13 +48,20 @@ def offline_overrides(stack: dict) -> dict:
     return {"terraform": {"backend": {"local": {}}}, "provider": {"aws": providers}}
 
 
-@pytest.mark.parametrize("stack_name", ["bootstrap", "kms", "rds", "atlantis", "cloudtrail"])
+def test_the_stacks_holding_stateful_resources(stack_json):
+    """Which stacks the refusal below is checked on (the others are skipped)."""
+    assert {name for name in STACK_NAMES if protected_resources(stack_json(name))} == {
+        "bootstrap", "kms", "rds", "atlantis", "cloudtrail"}
+
+
+@pytest.mark.parametrize("stack_name", STACK_NAMES)
 def test_terraform_refuses_to_destroy_protected_resources(
         stack_name, stack_json, terraform_workspace, tmp_path):
     root, env = terraform_workspace
     stack = stack_json(stack_name)
     addresses = protected_resources(stack)
-    assert addresses, f"{stack_name} has no stateful resource to protect"
+    if not addresses:
+        pytest.skip(f"{stack_name} holds none of {', '.join(PROTECTED_TYPES)}")
     workdir = tmp_path / stack_name
     shutil.copytree(root / "stacks" / stack_name, workdir)
     (workdir / "offline_override.tf.json").write_text(json.dumps(offline_overrides(stack)))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import fast_synth
+from stacks.registry import STACK_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
 PAYLOAD_LINES = 200_000
@@ -177,3 +178,23 @@ def test_switched_off_enable_and_exit_are_plain(monkeypatch):
     with pytest.raises(SystemExit) as exit_info:
         fast_synth.exit_now(3)
     assert exit_info.value.code == 3
+
+
+def test_the_stack_registry_imports_every_stack_but_few_bindings():
+    """stacks/registry.py names the stack classes, so importing it imports every
+    stack module; with the lazy bindings that loads only the submodules the
+    stacks name (~80 of ~2,100), and builds nothing."""
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import json, sys, fast_synth; fast_synth.enable(); from stacks import registry; "
+         "print(json.dumps({'classes': [s.stack_class.__module__ for s in registry.STACKS], "
+         "'bindings': sum(m.startswith(fast_synth.PACKAGE + '.') and m.count('.') == 1 "
+         "for m in sys.modules)}))"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert probe.returncode == 0, probe.stderr
+    report = json.loads(probe.stdout)
+    assert report["classes"] == [f"stacks.{name}" for name in STACK_NAMES]
+    package = Path(importlib.util.find_spec(fast_synth.PACKAGE).origin).parent
+    available = sum(1 for p in package.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    assert 0 < report["bindings"] < available / 10, (report["bindings"], available)

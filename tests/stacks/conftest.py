@@ -1,37 +1,20 @@
-"""Snapshot fixture for stack tests: a safety net beside the real assertions.
-
-`make snapshots` (pytest --snapshot-update) rewrites them; review the diff.
-"""
+"""Fixtures for stack tests: syrupy's snapshot as one JSON file per test, and
+the atlantis stack with its container definitions."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
 
 from tests.stacks.synth_json import containers as container_definitions
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
-
 
 @pytest.fixture
-def snapshot(request, stack_json):
-    update = request.config.getoption("--snapshot-update")
-
-    def check(stack: str) -> None:
-        actual = json.dumps(stack_json(stack), indent=2, sort_keys=True) + "\n"
-        path = SNAPSHOTS / f"{stack}.json"
-        if update or not path.exists():
-            if not update:
-                pytest.fail(f"no snapshot for {stack}; run `make snapshots` and review it")
-            path.write_text(actual)
-            return
-        assert path.read_text() == actual, (
-            f"stack {stack} differs from tests/stacks/snapshots/{stack}.json; if the change is "
-            "intended run `make snapshots` and review the diff")
-
-    return check
+def snapshot(snapshot):
+    """syrupy's snapshot stored as reviewable JSON (keys sorted, two-space indent),
+    one file per test under __snapshots__/<test module>/; `make snapshots`
+    (pytest --snapshot-update) rewrites them, review the diff."""
+    return snapshot.use_extension(JSONSnapshotExtension)
 
 
 @pytest.fixture(scope="module")

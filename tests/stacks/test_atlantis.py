@@ -3,26 +3,21 @@ the hardened public ALB, least-privilege security groups and roles, and DNS."""
 
 from __future__ import annotations
 
-from tests.stacks.synth_json import one, ssm
-
-
-def address(stack, kind, **attributes):
-    """`<kind>.<name>` of the one resource of `kind` with these attribute values."""
-    (name,) = [n for n, r in stack["resource"][kind].items()
-               if all(r.get(k) == v for k, v in attributes.items())]
-    return f"{kind}.{name}"
-
-
-def document(stack, reference):
-    """The statements of the policy document a `${data.aws_iam_policy_document.<n>.json}` names."""
-    name = reference.removeprefix("${data.aws_iam_policy_document.").removesuffix(".json}")
-    return {s.get("sid"): s for s in stack["data"]["aws_iam_policy_document"][name]["statement"]}
-
-
-def rules(stack, direction, group):
-    group_id = f"${{{group}.id}}"
-    kind = f"aws_vpc_security_group_{direction}_rule"
-    return [r for r in stack["resource"][kind].values() if r["security_group_id"] == group_id]
+from stacks.registry import spec_of
+from tests.stacks.synth_json import (
+    address,
+    attachments,
+    by_name,
+    group_rules,
+    one,
+    policy,
+    producers,
+    published,
+    ref,
+    resources,
+    ssm,
+    statements,
+)
 
 
 def test_ecr_repository(atlantis):
@@ -68,8 +63,8 @@ def test_efs_access_point_uses_the_image_user(atlantis):
 
 
 def test_efs_policy_requires_tls(atlantis):
-    policy = one(atlantis, "aws_efs_file_system_policy")
-    found = document(atlantis, policy["policy"])
+    file_system_policy = one(atlantis, "aws_efs_file_system_policy")
+    found = statements(policy(atlantis, file_system_policy["policy"]))
     tls = found["DenyInsecureTransport"]
     assert tls["effect"] == "Deny"
     assert tls["condition"] == [
@@ -141,35 +136,38 @@ def test_container_configuration_and_secrets(containers):
 
 
 def test_execution_role_reads_only_the_atlantis_secrets(atlantis):
-    roles = {r["name"]: r for r in atlantis["resource"]["aws_iam_role"].values()}
+    roles = by_name(atlantis, "aws_iam_role")
     assert set(roles) == {"prod-atlantis-execution", "prod-atlantis-task"}
     for role in roles.values():
-        (trust,) = document(atlantis, role["assume_role_policy"]).values()
+        (trust,) = statements(policy(atlantis, role["assume_role_policy"])).values()
         assert trust["principals"] == [{"type": "Service",
                                         "identifiers": ["ecs-tasks.amazonaws.com"]}]
-    policies = {p["name"]: p for p in atlantis["resource"]["aws_iam_role_policy"].values()}
-    found = document(atlantis, policies["prod-atlantis-execution-secrets"]["policy"])
+    policies = by_name(atlantis, "aws_iam_role_policy")
+    found = statements(policy(atlantis, policies["prod-atlantis-execution-secrets"]["policy"]))
     assert found["ReadAtlantisSecrets"]["actions"] == ["secretsmanager:GetSecretValue"]
     assert found["ReadAtlantisSecrets"]["resources"] == [
         ssm("from-secrets-atlantis-github-token-arn"),
         ssm("from-secrets-atlantis-webhook-secret-arn"),
         ssm("from-secrets-atlantis-web-credentials-arn")]
     assert found["DecryptAtlantisSecrets"]["resources"] == [ssm("from-kms-secrets-key-arn")]
-    attachments = [a["policy_arn"] for a in
-                   atlantis["resource"]["aws_iam_role_policy_attachment"].values()]
-    assert attachments == [
-        "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]
+    # The stack's one managed policy, attached to the execution role (not the task role).
+    execution_policy = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    every = resources(atlantis, "aws_iam_role_policy_attachment").values()
+    assert [a["policy_arn"] for a in every] == [execution_policy]
+    assert [a["policy_arn"] for a in attachments(atlantis, "prod-atlantis-execution")] == [
+        execution_policy]
 
 
 def test_task_role_mounts_its_access_point_and_assumes_the_terraform_roles(atlantis):
-    policies = {p["name"]: p for p in atlantis["resource"]["aws_iam_role_policy"].values()}
+    policies = by_name(atlantis, "aws_iam_role_policy")
     assert set(policies) == {"prod-atlantis-execution-secrets", "prod-atlantis-task-efs",
                              "prod-atlantis-task-terraform-roles"}
-    (assume,) = document(atlantis, policies["prod-atlantis-task-terraform-roles"]["policy"]).values()
+    (assume,) = statements(policy(
+        atlantis, policies["prod-atlantis-task-terraform-roles"]["policy"])).values()
     assert assume["actions"] == ["sts:AssumeRole"]
     assert assume["resources"] == [ssm("from-bootstrap-atlantis-plan-role-arn"),
                                    ssm("from-bootstrap-atlantis-apply-role-arn")]
-    (statement,) = document(atlantis, policies["prod-atlantis-task-efs"]["policy"]).values()
+    (statement,) = statements(policy(atlantis, policies["prod-atlantis-task-efs"]["policy"])).values()
     assert statement["actions"] == ["elasticfilesystem:ClientMount",
                                     "elasticfilesystem:ClientWrite"]
     assert statement["resources"] == ["${aws_efs_file_system.data.arn}"]
@@ -203,7 +201,7 @@ def test_load_balancer_is_hardened(atlantis):
     assert lb["drop_invalid_header_fields"] is True
     assert lb["enable_deletion_protection"] is True
     assert "from-network-public-subnet-ids" in lb["subnets"]
-    listeners = {r["port"]: r for r in atlantis["resource"]["aws_lb_listener"].values()}
+    listeners = by_name(atlantis, "aws_lb_listener", "port")
     https = listeners[443]
     assert https["protocol"] == "HTTPS"
     assert https["certificate_arn"] == ssm("from-acm-certificate-arn")
@@ -218,21 +216,21 @@ def test_security_groups_chain_alb_service_efs(atlantis):
     alb = address(atlantis, "aws_security_group", name="prod-atlantis-alb")
     service = address(atlantis, "aws_security_group", name="prod-atlantis-service")
     efs = address(atlantis, "aws_security_group", name="prod-atlantis-efs")
-    alb_in = rules(atlantis, "ingress", alb)
+    alb_in = group_rules(atlantis, "ingress", alb)
     assert sorted(r["from_port"] for r in alb_in) == [80, 443]
     assert all(r["cidr_ipv4"] == "0.0.0.0/0" and "SEC001" in r["//"]["waivers"] for r in alb_in)
-    (alb_out,) = rules(atlantis, "egress", alb)
-    assert (alb_out["from_port"], alb_out["referenced_security_group_id"]) == (4141, f"${{{service}.id}}")
-    (service_in,) = rules(atlantis, "ingress", service)
+    (alb_out,) = group_rules(atlantis, "egress", alb)
+    assert (alb_out["from_port"], alb_out["referenced_security_group_id"]) == (4141, ref(service))
+    (service_in,) = group_rules(atlantis, "ingress", service)
     assert (service_in["from_port"], service_in["referenced_security_group_id"]) == \
-        (4141, f"${{{alb}.id}}")
-    service_out = {r["from_port"]: r for r in rules(atlantis, "egress", service)}
+        (4141, ref(alb))
+    service_out = {r["from_port"]: r for r in group_rules(atlantis, "egress", service)}
     assert set(service_out) == {443, 2049}
-    assert service_out[2049]["referenced_security_group_id"] == f"${{{efs}.id}}"
-    (efs_in,) = rules(atlantis, "ingress", efs)
+    assert service_out[2049]["referenced_security_group_id"] == ref(efs)
+    (efs_in,) = group_rules(atlantis, "ingress", efs)
     assert (efs_in["from_port"], efs_in["referenced_security_group_id"]) == \
-        (2049, f"${{{service}.id}}")
-    assert rules(atlantis, "egress", efs) == []
+        (2049, ref(service))
+    assert group_rules(atlantis, "egress", efs) == []
 
 
 def test_dns_alias(atlantis):
@@ -245,20 +243,17 @@ def test_dns_alias(atlantis):
 
 
 def test_reads_only_earlier_stacks(atlantis):
-    producers = {d["name"].split("/")[2] for d in atlantis["data"]["aws_ssm_parameter"].values()}
-    assert producers == {"bootstrap", "kms", "network", "acm", "route53", "secrets"}
+    assert producers(atlantis) == {"bootstrap", "kms", "network", "acm", "route53", "secrets"}
+    phase = spec_of("atlantis").phase.number
+    assert all(spec_of(p).phase.number < phase for p in producers(atlantis))
 
 
 def test_publishes_its_contracts(atlantis):
-    published = {p["name"] for p in atlantis["resource"]["aws_ssm_parameter"].values()}
     assert {f"/prod/atlantis/{n}" for n in (
         "alb-arn-suffix", "target-group-arn-suffix", "alb-dns-name", "ecs-cluster-name",
-        "ecs-service-name", "service-security-group-id", "log-group-name")} <= published
+        "ecs-service-name", "service-security-group-id", "log-group-name")} <= set(
+        published(atlantis))
 
 
 def test_state_lives_in_its_own_key(atlantis):
     assert atlantis["terraform"]["backend"]["s3"]["key"] == "atlantis/terraform.tfstate"
-
-
-def test_snapshot(snapshot):
-    snapshot("atlantis")

@@ -13,7 +13,15 @@ from stacks.bootstrap import (
     TRAIL_CHANGES,
 )
 from stacks.registry import STACK_NAMES
-from tests.stacks.synth_json import at_path, by_name, one
+from tests.stacks.synth_json import (
+    attachments,
+    by_name,
+    conditions,
+    one,
+    policy_at,
+    published,
+    statements,
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +47,9 @@ def test_state_key(boot):
     assert key["deletion_window_in_days"] == 30
     assert key["lifecycle"]["prevent_destroy"] is True
     assert one(boot, "aws_kms_alias")["name"] == "alias/prod-tfstate"
-    policy = at_path(boot, "data", "aws_iam_policy_document", "bootstrap/state-key/policy")
-    via = {s["sid"]: c["values"] for s in policy["statement"] for c in s.get("condition", [])
-           if c["variable"] == "kms:ViaService"}
-    assert via["UseThroughService"] == [
+    policy = policy_at(boot, "bootstrap/state-key/policy")
+    use = statements(policy)["UseThroughService"]
+    assert conditions(use)[("StringEquals", "kms:ViaService")] == [
         "s3.ap-northeast-2.amazonaws.com", "dynamodb.ap-northeast-2.amazonaws.com"]
 
 
@@ -64,8 +71,7 @@ def test_state_bucket_is_hardened(boot):
     assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
     (lifecycle,) = one(boot, "aws_s3_bucket_lifecycle_configuration")["rule"]
     assert lifecycle["noncurrent_version_expiration"][0]["noncurrent_days"] > 0
-    policy = at_path(boot, "data", "aws_iam_policy_document",
-                     "bootstrap/state-bucket/policy-document")
+    policy = policy_at(boot, "bootstrap/state-bucket/policy-document")
     deny = policy["statement"][0]
     assert deny["effect"] == "Deny"
     assert deny["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport",
@@ -93,13 +99,11 @@ def test_github_oidc_provider(boot):
 
 
 def test_github_role_trusts_only_the_repository_and_branches(boot):
-    trust = at_path(boot, "data", "aws_iam_policy_document",
-                    "bootstrap/github-actions-role/trust-policy")
+    trust = policy_at(boot, "bootstrap/github-actions-role/trust-policy")
     (statement,) = trust["statement"]
     assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
     assert statement["principals"][0]["type"] == "Federated"
-    conditions = {(c["test"], c["variable"]): c["values"] for c in statement["condition"]}
-    assert conditions == {
+    assert conditions(statement) == {
         ("StringEquals", "token.actions.githubusercontent.com:aud"): ["sts.amazonaws.com"],
         ("StringEquals", "token.actions.githubusercontent.com:sub"): [
             "repo:connectly/infrastructure:ref:refs/heads/main"],
@@ -111,15 +115,15 @@ def test_github_role_reaches_only_the_state(boot):
         "prod-github-actions", "prod-atlantis-plan", "prod-atlantis-apply"}
     attached = {a["role"] for a in boot["resource"]["aws_iam_role_policy_attachment"].values()}
     assert not [r for r in attached if "github-actions" in r]
-    policy = at_path(boot, "data", "aws_iam_policy_document",
-                     "bootstrap/github-actions-role/policy-terraform-state-document")
+    policy = policy_at(boot, "bootstrap/github-actions-role/policy-terraform-state-document")
     for statement in policy["statement"]:
         assert "*" not in statement["resources"]
         assert not any(a.endswith(":*") or a == "*" for a in statement["actions"])
-    resources = {s["sid"]: s["resources"][0] for s in policy["statement"]}
-    assert resources["ListStateBucket"].startswith("${aws_s3_bucket.state-bucket")
-    assert resources["LockState"].startswith("${aws_dynamodb_table.lock-table")
-    assert resources["UseStateKey"].startswith("${aws_kms_key.state-key")
+    found = statements(policy)
+    assert None not in found, "every statement of the state policy has a sid"
+    assert found["ListStateBucket"]["resources"][0].startswith("${aws_s3_bucket.state-bucket")
+    assert found["LockState"]["resources"][0].startswith("${aws_dynamodb_table.lock-table")
+    assert found["UseStateKey"]["resources"][0].startswith("${aws_kms_key.state-key")
 
 
 ACCOUNT = "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}"
@@ -127,7 +131,7 @@ ACCOUNT = "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_
 
 @pytest.mark.parametrize("role", ["atlantis-plan-role", "atlantis-apply-role"])
 def test_atlantis_roles_trust_only_the_task_role_without_needing_it(boot, role):
-    trust = at_path(boot, "data", "aws_iam_policy_document", f"bootstrap/{role}/trust-policy")
+    trust = policy_at(boot, f"bootstrap/{role}/trust-policy")
     (statement,) = trust["statement"]
     assert statement["actions"] == ["sts:AssumeRole"]
     # The account root, narrowed to the task role: IAM accepts the trust before
@@ -137,29 +141,21 @@ def test_atlantis_roles_trust_only_the_task_role_without_needing_it(boot, role):
                                        "values": [f"{ACCOUNT}:role/prod-atlantis-task"]}]
 
 
-def _attachments(boot, role_name):
-    role = next(n for n, r in boot["resource"]["aws_iam_role"].items() if r["name"] == role_name)
-    return [a for a in boot["resource"]["aws_iam_role_policy_attachment"].values()
-            if a["role"] == f"${{aws_iam_role.{role}.name}}"]
-
-
 def test_plan_role_reads_and_locks_only(boot):
-    [attachment] = _attachments(boot, "prod-atlantis-plan")
+    [attachment] = attachments(boot, "prod-atlantis-plan")
     assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
-    policy = at_path(boot, "data", "aws_iam_policy_document",
-                     "bootstrap/atlantis-plan-role/policy-terraform-state-document")
-    statements = {s["sid"]: s for s in policy["statement"]}
-    assert set(statements) == {"LockState", "DecryptState"}
-    assert statements["LockState"]["resources"][0].startswith("${aws_dynamodb_table.lock-table")
-    assert statements["DecryptState"]["actions"] == ["kms:Decrypt", "kms:DescribeKey"]
-    writes = [a for s in statements.values() for a in s["actions"]
+    policy = policy_at(boot, "bootstrap/atlantis-plan-role/policy-terraform-state-document")
+    found = statements(policy)
+    assert set(found) == {"LockState", "DecryptState"}
+    assert found["LockState"]["resources"][0].startswith("${aws_dynamodb_table.lock-table")
+    assert found["DecryptState"]["actions"] == ["kms:Decrypt", "kms:DescribeKey"]
+    writes = [a for s in found.values() for a in s["actions"]
               if a.split(":")[1].startswith(("Put", "Delete")) and not a.startswith("dynamodb:")]
     assert writes == []
 
 
 def test_plan_role_gets_only_reads_that_read_only_access_lacks(boot):
-    policy = at_path(boot, "data", "aws_iam_policy_document",
-                     "bootstrap/atlantis-plan-role/policy-reads-beyond-read-only-document")
+    policy = policy_at(boot, "bootstrap/atlantis-plan-role/policy-reads-beyond-read-only-document")
     actions = [a for s in policy["statement"] for a in s["actions"]]
     assert actions == ["glue:GetPartitionIndexes"]
     assert all(a.split(":")[1].startswith(("Get", "List", "Describe")) for a in actions)
@@ -169,12 +165,12 @@ def test_plan_role_gets_only_reads_that_read_only_access_lacks(boot):
 
 
 def test_apply_role_cannot_widen_itself_or_touch_the_state_and_trail(boot):
-    [attachment] = _attachments(boot, "prod-atlantis-apply")
+    [attachment] = attachments(boot, "prod-atlantis-apply")
     assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/AdministratorAccess"
     assert set(attachment["//"]["waivers"]) == {"SEC002", "CKV_AWS_274"}
-    policy = at_path(boot, "data", "aws_iam_policy_document",
-                     "bootstrap/atlantis-apply-role/policy-guard-rails-document")
-    denies = {s["sid"]: s for s in policy["statement"]}
+    policy = policy_at(boot, "bootstrap/atlantis-apply-role/policy-guard-rails-document")
+    denies = statements(policy)
+    assert None not in denies, "every guard rail has a sid"
     assert all(s["effect"] == "Deny" for s in denies.values())
     assert denies["NoChangeToTheAtlantisRoles"]["resources"] == [
         f"{ACCOUNT}:role/prod-atlantis-plan", f"{ACCOUNT}:role/prod-atlantis-apply"]
@@ -194,18 +190,12 @@ def test_apply_role_cannot_widen_itself_or_touch_the_state_and_trail(boot):
 
 def test_apply_role_guards_the_trail_the_cloudtrail_stack_creates(boot, stack_json):
     trail = one(stack_json("cloudtrail"), "aws_cloudtrail")["name"]
-    policy = at_path(boot, "data", "aws_iam_policy_document",
-                     "bootstrap/atlantis-apply-role/policy-guard-rails-document")
-    [guard] = [s for s in policy["statement"] if s["sid"] == "NoTrailStopped"]
+    policy = policy_at(boot, "bootstrap/atlantis-apply-role/policy-guard-rails-document")
+    guard = statements(policy)["NoTrailStopped"]
     assert guard["resources"][0].endswith(f":trail/{trail}")
 
 
 def test_ssm_parameters(boot):
-    names = {p["name"] for p in boot["resource"]["aws_ssm_parameter"].values()}
-    assert names == {f"/prod/bootstrap/{n}" for n in (
+    assert set(published(boot)) == {f"/prod/bootstrap/{n}" for n in (
         "state-bucket-name", "lock-table-name", "state-key-arn", "github-actions-role-arn",
         "atlantis-plan-role-arn", "atlantis-apply-role-arn")}
-
-
-def test_snapshot(snapshot):
-    snapshot("bootstrap")

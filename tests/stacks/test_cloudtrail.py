@@ -8,7 +8,18 @@ import json
 import pytest
 
 from stacks.registry import spec_of
-from tests.stacks.synth_json import by_name, one, policy, resources
+from tests.stacks.synth_json import (
+    address,
+    by_name,
+    one,
+    policy,
+    producers,
+    published,
+    reads,
+    ref,
+    resources,
+    statements,
+)
 
 CLOUDTRAIL_KEY = "${data.aws_ssm_parameter.from-kms-cloudtrail-key-arn.insecure_value}"
 LOGS_KEY = "${data.aws_ssm_parameter.from-kms-logs-key-arn.insecure_value}"
@@ -24,11 +35,6 @@ def cloudtrail(stack_json):
     return stack_json("cloudtrail")
 
 
-def address(stack, kind, attribute, value) -> str:
-    (key,) = [k for k, b in resources(stack, kind).items() if b[attribute] == value]
-    return f"{kind}.{key}"
-
-
 def test_multi_region_trail(cloudtrail):
     trail = one(cloudtrail, "aws_cloudtrail")
     assert trail["name"] == "prod-trail"
@@ -37,8 +43,8 @@ def test_multi_region_trail(cloudtrail):
     assert trail["enable_log_file_validation"] is True
     assert trail["enable_logging"] is True
     assert trail["kms_key_id"] == CLOUDTRAIL_KEY
-    bucket = address(cloudtrail, "aws_s3_bucket", "bucket", "prod-connectly-cloudtrail")
-    assert trail["s3_bucket_name"] == f"${{{bucket}.id}}"
+    bucket = address(cloudtrail, "aws_s3_bucket", bucket="prod-connectly-cloudtrail")
+    assert trail["s3_bucket_name"] == ref(bucket)
 
 
 def test_trail_delivers_to_its_log_group_through_its_role(cloudtrail):
@@ -46,11 +52,11 @@ def test_trail_delivers_to_its_log_group_through_its_role(cloudtrail):
     group = by_name(cloudtrail, "aws_cloudwatch_log_group")["/aws/cloudtrail/prod-trail"]
     assert group["kms_key_id"] == LOGS_KEY
     assert group["retention_in_days"] == 365
-    group_address = address(cloudtrail, "aws_cloudwatch_log_group", "name",
-                            "/aws/cloudtrail/prod-trail")
-    assert trail["cloud_watch_logs_group_arn"] == f"${{{group_address}.arn}}:*"
-    role_address = address(cloudtrail, "aws_iam_role", "name", "prod-cloudtrail-logs")
-    assert trail["cloud_watch_logs_role_arn"] == f"${{{role_address}.arn}}"
+    group_address = address(cloudtrail, "aws_cloudwatch_log_group",
+                            name="/aws/cloudtrail/prod-trail")
+    assert trail["cloud_watch_logs_group_arn"] == f"{ref(group_address, 'arn')}:*"
+    role_address = address(cloudtrail, "aws_iam_role", name="prod-cloudtrail-logs")
+    assert trail["cloud_watch_logs_role_arn"] == ref(role_address, "arn")
 
     role = by_name(cloudtrail, "aws_iam_role")["prod-cloudtrail-logs"]
     (trust,) = policy(cloudtrail, role["assume_role_policy"])["statement"]
@@ -62,7 +68,7 @@ def test_trail_delivers_to_its_log_group_through_its_role(cloudtrail):
     inline = by_name(cloudtrail, "aws_iam_role_policy")["prod-cloudtrail-logs-deliver-logs"]
     (statement,) = policy(cloudtrail, inline["policy"])["statement"]
     assert statement["actions"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
-    assert statement["resources"] == [f"${{{group_address}.arn}}:log-stream:*"]
+    assert statement["resources"] == [f"{ref(group_address, 'arn')}:log-stream:*"]
 
 
 def test_trail_without_log_file_notifications_is_a_recorded_waiver(cloudtrail):
@@ -80,12 +86,12 @@ def test_trail_waits_for_the_bucket_policy_and_role_policy(cloudtrail):
 def test_bucket_policy_lets_only_this_trail_write(cloudtrail):
     bucket_policy = by_name(cloudtrail, "aws_s3_bucket_policy", "bucket")
     reference = next(p["policy"] for b, p in bucket_policy.items() if "trail-bucket" in b)
-    statements = {s.get("sid"): s for s in policy(cloudtrail, reference)["statement"]}
-    assert statements["DenyInsecureTransport"]["effect"] == "Deny"
+    found = statements(policy(cloudtrail, reference))
+    assert found["DenyInsecureTransport"]["effect"] == "Deny"
     bucket_arn = f"arn:{PARTITION}:s3:::prod-connectly-cloudtrail"
-    acl = statements["CloudTrailAclCheck"]
+    acl = found["CloudTrailAclCheck"]
     assert acl["actions"] == ["s3:GetBucketAcl"] and acl["resources"] == [bucket_arn]
-    write = statements["CloudTrailWrite"]
+    write = found["CloudTrailWrite"]
     assert write["actions"] == ["s3:PutObject"]
     assert write["resources"] == [f"{bucket_arn}/AWSLogs/{ACCOUNT}/*"]
     for statement in (acl, write):
@@ -119,9 +125,9 @@ def test_athena_workgroup_encrypts_results_with_kms(cloudtrail):
     assert configuration["publish_cloudwatch_metrics_enabled"] is True
     assert configuration["bytes_scanned_cutoff_per_query"] == 10 * 1024**3
     result = configuration["result_configuration"]
-    results_bucket = address(cloudtrail, "aws_s3_bucket", "bucket",
-                             "prod-connectly-cloudtrail-athena-results")
-    assert result["output_location"] == f"s3://${{{results_bucket}.bucket}}/results/"
+    results_bucket = address(cloudtrail, "aws_s3_bucket",
+                             bucket="prod-connectly-cloudtrail-athena-results")
+    assert result["output_location"] == f"s3://{ref(results_bucket, 'bucket')}/results/"
     assert result["encryption_configuration"] == {"encryption_option": "SSE_KMS",
                                                   "kms_key_arn": CLOUDTRAIL_KEY}
 
@@ -140,8 +146,8 @@ def test_glue_table_over_the_trail_logs_with_partition_projection(cloudtrail):
     columns = {c["name"] for c in storage["columns"]}
     assert {"eventtime", "eventsource", "eventname", "useridentity", "sourceipaddress",
             "errorcode", "requestparameters", "awsregion", "recipientaccountid"} <= columns
-    trail_bucket = address(cloudtrail, "aws_s3_bucket", "bucket", "prod-connectly-cloudtrail")
-    logs = f"s3://${{{trail_bucket}.bucket}}/AWSLogs/{ACCOUNT}/CloudTrail"
+    trail_bucket = address(cloudtrail, "aws_s3_bucket", bucket="prod-connectly-cloudtrail")
+    logs = f"s3://{ref(trail_bucket, 'bucket')}/AWSLogs/{ACCOUNT}/CloudTrail"
     assert storage["location"] == f"{logs}/"
     assert [k["name"] for k in table["partition_keys"]] == ["region", "date"]
     parameters = table["parameters"]
@@ -152,22 +158,19 @@ def test_glue_table_over_the_trail_logs_with_partition_projection(cloudtrail):
     assert "data.aws_regions.regions.names" in parameters["projection.region.values"]
 
 
-def security_rules(stack) -> dict[str, dict]:
-    return by_name(stack, "aws_cloudwatch_event_rule")
-
-
 def test_security_event_rules_report_to_the_security_topic(cloudtrail):
     topic = one(cloudtrail, "aws_sns_topic")
     assert topic["name"] == "prod-security-events"
     assert topic["kms_master_key_id"] == SNS_KEY
-    home = {name: rule for name, rule in security_rules(cloudtrail).items() if "provider" not in rule}
+    home = {name: rule for name, rule in by_name(cloudtrail, "aws_cloudwatch_event_rule").items()
+            if "provider" not in rule}
     assert sorted(home) == ["prod-cloudtrail-tampering", "prod-console-sign-in-failures",
                             "prod-iam-policy-changes", "prod-root-account-usage"]
-    topic_address = address(cloudtrail, "aws_sns_topic", "name", "prod-security-events")
+    topic_address = address(cloudtrail, "aws_sns_topic", name="prod-security-events")
     targets = [t for t in resources(cloudtrail, "aws_cloudwatch_event_target").values()
                if "provider" not in t]
     assert len(targets) == 4
-    assert {t["arn"] for t in targets} == {f"${{{topic_address}.arn}}"}
+    assert {t["arn"] for t in targets} == {ref(topic_address, "arn")}
 
 
 def test_security_topic_accepts_only_eventbridge(cloudtrail):
@@ -181,7 +184,7 @@ def test_security_topic_accepts_only_eventbridge(cloudtrail):
 
 def test_security_event_patterns(cloudtrail):
     patterns = {name: json.loads(rule["event_pattern"])
-                for name, rule in security_rules(cloudtrail).items()}
+                for name, rule in by_name(cloudtrail, "aws_cloudwatch_event_rule").items()}
     root = patterns["prod-root-account-usage"]
     assert root["detail"]["userIdentity"]["type"] == ["Root"]
     iam = patterns["prod-iam-policy-changes"]
@@ -195,7 +198,7 @@ def test_security_event_patterns(cloudtrail):
 
 
 def test_global_service_events_are_forwarded_from_us_east_1(cloudtrail):
-    rules = security_rules(cloudtrail)
+    rules = by_name(cloudtrail, "aws_cloudwatch_event_rule")
     forwarded = {name: rule for name, rule in rules.items() if rule.get("provider")}
     assert sorted(forwarded) == ["prod-console-sign-in-failures-forward",
                                  "prod-iam-policy-changes-forward",
@@ -204,13 +207,13 @@ def test_global_service_events_are_forwarded_from_us_east_1(cloudtrail):
         assert rule["provider"] == "aws.us_east_1"
         # The same pattern: the home rule matches the forwarded event again.
         assert rule["event_pattern"] == rules[name.removesuffix("-forward")]["event_pattern"]
-    role_address = address(cloudtrail, "aws_iam_role", "name", "prod-security-events-forward")
+    role_address = address(cloudtrail, "aws_iam_role", name="prod-security-events-forward")
     forward_targets = [t for t in resources(cloudtrail, "aws_cloudwatch_event_target").values()
                        if t.get("provider")]
     assert len(forward_targets) == 3
     for target in forward_targets:
         assert target["arn"] == HOME_BUS
-        assert target["role_arn"] == f"${{{role_address}.arn}}"
+        assert target["role_arn"] == ref(role_address, "arn")
     inline = by_name(cloudtrail, "aws_iam_role_policy")["prod-security-events-forward-put-events"]
     (statement,) = policy(cloudtrail, inline["policy"])["statement"]
     assert statement["actions"] == ["events:PutEvents"]
@@ -220,20 +223,16 @@ def test_global_service_events_are_forwarded_from_us_east_1(cloudtrail):
 
 
 def test_publishes(cloudtrail):
-    names = {p["name"] for p in resources(cloudtrail, "aws_ssm_parameter").values()}
-    assert {"/prod/cloudtrail/trail-arn", "/prod/cloudtrail/trail-bucket-name"} <= names
+    assert {"/prod/cloudtrail/trail-arn", "/prod/cloudtrail/trail-bucket-name"} <= set(
+        published(cloudtrail))
 
 
 def test_reads_only_from_earlier_phases(cloudtrail):
-    reads = sorted(p["name"] for p in cloudtrail["data"]["aws_ssm_parameter"].values())
-    assert reads == ["/prod/kms/cloudtrail-key-arn", "/prod/kms/logs-key-arn",
-                     "/prod/kms/sns-key-arn"]
-    assert all(spec_of(path.split("/")[2]).phase.number < 4 for path in reads)
+    assert reads(cloudtrail) == ["/prod/kms/cloudtrail-key-arn", "/prod/kms/logs-key-arn",
+                                 "/prod/kms/sns-key-arn"]
+    phase = spec_of("cloudtrail").phase.number
+    assert all(spec_of(producer).phase.number < phase for producer in producers(cloudtrail))
 
 
 def test_state_backend(cloudtrail):
     assert cloudtrail["terraform"]["backend"]["s3"]["key"] == "cloudtrail/terraform.tfstate"
-
-
-def test_snapshot(snapshot):
-    snapshot("cloudtrail")

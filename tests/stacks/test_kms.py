@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.stacks.synth_json import at_path
+from tests.stacks.synth_json import at_path, by_name, conditions, policy_at, published, statements
 
 PURPOSES = ("s3", "rds", "secrets", "logs", "sns", "ecr", "efs", "cloudtrail", "monitoring")
 VIA_SERVICE = {
@@ -30,13 +30,9 @@ def key(kms, purpose):
     return at_path(kms, "resource", "aws_kms_key", f"kms/{purpose}-key/key")
 
 
-def statements(kms, purpose):
-    document = at_path(kms, "data", "aws_iam_policy_document", f"kms/{purpose}-key/policy")
-    return {s.get("sid"): s for s in document["statement"]}
-
-
-def conditions(statement):
-    return {(c["test"], c["variable"]): c["values"] for c in statement.get("condition", [])}
+def key_policy(kms, purpose):
+    """The statements of the key policy of the `purpose` key, by sid."""
+    return statements(policy_at(kms, f"kms/{purpose}-key/policy"))
 
 
 def test_nine_keys_with_rotation_window_and_protection(kms):
@@ -55,12 +51,11 @@ def test_only_the_logs_key_is_multi_region(kms):
 
 
 def test_aliases(kms):
-    aliases = {a["name"] for a in kms["resource"]["aws_kms_alias"].values()}
-    assert aliases == {f"alias/prod-{p}" for p in PURPOSES}
+    assert set(by_name(kms, "aws_kms_alias")) == {f"alias/prod-{p}" for p in PURPOSES}
 
 
 def test_ssm_parameters(kms):
-    params = {p["name"]: p["value"] for p in kms["resource"]["aws_ssm_parameter"].values()}
+    params = published(kms)
     assert len(params) == 18
     for purpose in PURPOSES:
         assert params[f"/prod/kms/{purpose}-key-arn"].endswith(".arn}")
@@ -69,19 +64,19 @@ def test_ssm_parameters(kms):
 
 @pytest.mark.parametrize("purpose", sorted(VIA_SERVICE))
 def test_account_principals_only_through_their_service(kms, purpose):
-    use = statements(kms, purpose)["UseThroughService"]
+    use = key_policy(kms, purpose)["UseThroughService"]
     assert use["principals"][0]["type"] == "AWS"
     assert use["principals"][0]["identifiers"][0].endswith(":root")
     cond = conditions(use)
     assert cond[("StringEquals", "kms:ViaService")] == VIA_SERVICE[purpose]
     assert ("StringEquals", "kms:CallerAccount") in cond
-    grant = statements(kms, purpose)["GrantThroughService"]
+    grant = key_policy(kms, purpose)["GrantThroughService"]
     assert grant["actions"] == ["kms:CreateGrant"]
     assert conditions(grant)[("Bool", "kms:GrantIsForAWSResource")] == ["true"]
 
 
 def test_logs_key_is_limited_to_log_groups_of_the_account(kms):
-    stmts = statements(kms, "logs")
+    stmts = key_policy(kms, "logs")
     service = stmts["ServiceUse"]
     assert service["principals"] == [{"type": "Service",
                                       "identifiers": ["logs.ap-northeast-2.amazonaws.com"]}]
@@ -98,14 +93,14 @@ def test_logs_key_is_limited_to_log_groups_of_the_account(kms):
 
 
 def test_sns_key_serves_sns_and_alarm_and_event_publishers(kms):
-    service = statements(kms, "sns")["ServiceUse"]
+    service = key_policy(kms, "sns")["ServiceUse"]
     assert service["principals"][0]["identifiers"] == [
         "cloudwatch.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com"]
     assert ("StringEquals", "aws:SourceAccount") in conditions(service)
 
 
 def test_cloudtrail_key_follows_the_cloudtrail_documentation(kms):
-    stmts = statements(kms, "cloudtrail")
+    stmts = key_policy(kms, "cloudtrail")
     encrypt = stmts["CloudTrailEncryptLogs"]
     assert encrypt["principals"][0]["identifiers"] == ["cloudtrail.amazonaws.com"]
     assert encrypt["actions"] == ["kms:GenerateDataKey*"]
@@ -125,7 +120,3 @@ def test_no_key_policy_names_the_public(kms):
 
 def test_state_backend(kms):
     assert kms["terraform"]["backend"]["s3"]["key"] == "kms/terraform.tfstate"
-
-
-def test_snapshot(snapshot):
-    snapshot("kms")

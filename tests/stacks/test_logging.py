@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from stacks.registry import spec_of
+from tests.stacks.synth_json import by_name, producers, published, reads
 
 LOGS_KEY = "${data.aws_ssm_parameter.from-kms-logs-key-arn.insecure_value}"
 
@@ -15,19 +16,15 @@ def logging_stack(stack_json):
     return stack_json("logging")
 
 
-def log_groups(stack) -> dict[str, dict]:
-    return {body["name"]: body for body in stack["resource"]["aws_cloudwatch_log_group"].values()}
-
-
 def test_three_central_log_groups_encrypted_with_the_logs_key(logging_stack):
-    groups = log_groups(logging_stack)
+    groups = by_name(logging_stack, "aws_cloudwatch_log_group")
     assert sorted(groups) == ["/prod/central/application", "/prod/central/infrastructure",
                               "/prod/central/security"]
     assert {g["kms_key_id"] for g in groups.values()} == {LOGS_KEY}
 
 
 def test_retention_fits_what_each_group_holds(logging_stack):
-    groups = log_groups(logging_stack)
+    groups = by_name(logging_stack, "aws_cloudwatch_log_group")
     assert groups["/prod/central/security"]["retention_in_days"] == 731
     assert groups["/prod/central/infrastructure"]["retention_in_days"] == 365
     application = groups["/prod/central/application"]
@@ -39,8 +36,7 @@ def test_retention_fits_what_each_group_holds(logging_stack):
 
 
 def test_publishes_names_and_arns(logging_stack):
-    parameters = {p["name"]: p["value"]
-                  for p in logging_stack["resource"]["aws_ssm_parameter"].values()}
+    parameters = published(logging_stack)
     for purpose in ("application", "infrastructure", "security"):
         assert parameters[f"/prod/logging/{purpose}-log-group-name"].endswith(".name}")
         arn = parameters[f"/prod/logging/{purpose}-log-group-arn"]
@@ -49,14 +45,10 @@ def test_publishes_names_and_arns(logging_stack):
 
 
 def test_reads_only_from_earlier_phases(logging_stack):
-    reads = [p["name"] for p in logging_stack["data"]["aws_ssm_parameter"].values()]
-    assert reads == ["/prod/kms/logs-key-arn"]
-    assert all(spec_of(path.split("/")[2]).phase.number < 4 for path in reads)
+    assert reads(logging_stack) == ["/prod/kms/logs-key-arn"]
+    phase = spec_of("logging").phase.number
+    assert all(spec_of(producer).phase.number < phase for producer in producers(logging_stack))
 
 
 def test_state_backend(logging_stack):
     assert logging_stack["terraform"]["backend"]["s3"]["key"] == "logging/terraform.tfstate"
-
-
-def test_snapshot(snapshot):
-    snapshot("logging")

@@ -8,7 +8,16 @@ import json
 import pytest
 
 from stacks.registry import STACKS, spec_of
-from tests.stacks.synth_json import by_name, one, policy, resources
+from tests.stacks.synth_json import (
+    address,
+    by_name,
+    one,
+    policy,
+    producers,
+    published,
+    ref,
+    resources,
+)
 
 MONITORING_KEY = "${data.aws_ssm_parameter.from-kms-monitoring-key-arn.insecure_value}"
 LOGS_KEY = "${data.aws_ssm_parameter.from-kms-logs-key-arn.insecure_value}"
@@ -16,20 +25,17 @@ SNS_KEY = "${data.aws_ssm_parameter.from-kms-sns-key-arn.insecure_value}"
 ACCOUNT = "${data.aws_caller_identity.account.account_id}"
 PARTITION = "${data.aws_partition.partition.partition}"
 HOME_BUS = f"arn:{PARTITION}:events:ap-northeast-2:{ACCOUNT}:event-bus/default"
-EARLIER_STACKS = tuple(s.name for s in STACKS
-                       if s.phase.number < spec_of("monitoring").phase.number)
+PHASE = spec_of("monitoring").phase
+EARLIER_STACKS = tuple(s.name for s in STACKS if s.phase.number < PHASE.number)
 """The stacks whose alarms monitoring routes: every stack of an earlier phase, from the
 registry (a new stack's alarms are expected routed without editing this test)."""
+SAME_PHASE = tuple(s.name for s in STACKS if s.phase == PHASE)
+"""monitoring and the stacks deployed beside it (logging, cloudtrail), from the registry."""
 
 
 @pytest.fixture(scope="module")
 def monitoring(stack_json):
     return stack_json("monitoring")
-
-
-def ref(stack, kind, attribute, value, output="arn") -> str:
-    (key,) = [k for k, b in resources(stack, kind).items() if b[attribute] == value]
-    return f"${{{kind}.{key}.{output}}}"
 
 
 def test_prometheus_workspace_encrypted_and_logging(monitoring):
@@ -39,8 +45,8 @@ def test_prometheus_workspace_encrypted_and_logging(monitoring):
     group = by_name(monitoring, "aws_cloudwatch_log_group")["/aws/vendedlogs/prometheus/prod-amp"]
     assert group["kms_key_id"] == LOGS_KEY
     assert group["retention_in_days"] == 365
-    log_group = ref(monitoring, "aws_cloudwatch_log_group", "name",
-                    "/aws/vendedlogs/prometheus/prod-amp")
+    log_group = ref(address(monitoring, "aws_cloudwatch_log_group",
+                            name="/aws/vendedlogs/prometheus/prod-amp"), "arn")
     assert workspace["logging_configuration"] == {"log_group_arn": f"{log_group}:*"}
 
 
@@ -50,7 +56,8 @@ def test_grafana_workspace(monitoring):
     assert grafana["account_access_type"] == "CURRENT_ACCOUNT"
     assert grafana["authentication_providers"] == ["AWS_SSO"]
     assert grafana["permission_type"] == "CUSTOMER_MANAGED"
-    assert grafana["role_arn"] == ref(monitoring, "aws_iam_role", "name", "prod-grafana")
+    assert grafana["role_arn"] == ref(address(monitoring, "aws_iam_role", name="prod-grafana"),
+                                      "arn")
     assert sorted(grafana["data_sources"]) == ["CLOUDWATCH", "PROMETHEUS"]
 
 
@@ -71,7 +78,8 @@ def test_grafana_role_reads_only(monitoring):
     verbs = ("Describe", "Get", "List", "Query", "Start", "Stop")
     assert all(a.split(":")[1].startswith(verbs) for a in actions), actions
     query = next(s for s in statements if "aps:QueryMetrics" in s["actions"])
-    assert query["resources"] == [ref(monitoring, "aws_prometheus_workspace", "alias", "prod-amp")]
+    workspace = address(monitoring, "aws_prometheus_workspace", alias="prod-amp")
+    assert query["resources"] == [ref(workspace, "arn")]
     assert all("*" not in s["actions"] for s in statements)
 
 
@@ -91,8 +99,8 @@ def test_only_critical_mails_the_alarm_address(monitoring):
     (subscription,) = resources(monitoring, "aws_sns_topic_subscription").values()
     assert subscription["protocol"] == "email"
     assert subscription["endpoint"] == "platform@example.com"
-    assert subscription["topic_arn"] == ref(monitoring, "aws_sns_topic", "name",
-                                            "prod-alerts-critical")
+    assert subscription["topic_arn"] == ref(
+        address(monitoring, "aws_sns_topic", name="prod-alerts-critical"), "arn")
 
 
 def test_atlantis_alarms_act_on_the_topic_of_their_severity(monitoring):
@@ -103,7 +111,7 @@ def test_atlantis_alarms_act_on_the_topic_of_their_severity(monitoring):
             "prod-monitoring-atlantis-memory-high-critical"} <= set(alarms)
     for name, alarm in alarms.items():
         severity = name.rsplit("-", 1)[1]
-        topic = ref(monitoring, "aws_sns_topic", "name", f"prod-alerts-{severity}")
+        topic = ref(address(monitoring, "aws_sns_topic", name=f"prod-alerts-{severity}"), "arn")
         assert alarm["alarm_actions"] == [topic]
         assert alarm["actions_enabled"] is True
 
@@ -125,7 +133,7 @@ def test_earlier_alarms_are_routed_by_severity(monitoring):
     rules = {n: r for n, r in by_name(monitoring, "aws_cloudwatch_event_rule").items()
              if "provider" not in r}
     assert sorted(rules) == ["prod-alarms-critical", "prod-alarms-info", "prod-alarms-warning"]
-    targets = {t["rule"]: t for t in resources(monitoring, "aws_cloudwatch_event_target").values()}
+    targets = by_name(monitoring, "aws_cloudwatch_event_target", "rule")
     for severity in ("critical", "warning", "info"):
         name = f"prod-alarms-{severity}"
         pattern = json.loads(rules[name]["event_pattern"])
@@ -134,8 +142,9 @@ def test_earlier_alarms_are_routed_by_severity(monitoring):
         # Every earlier stack's alarms, never this stack's own (they act directly).
         assert pattern["detail"]["alarmName"] == [
             {"wildcard": f"prod-{stack}-*-{severity}"} for stack in EARLIER_STACKS]
-        target = targets[ref(monitoring, "aws_cloudwatch_event_rule", "name", name, "name")]
-        assert target["arn"] == ref(monitoring, "aws_sns_topic", "name", f"prod-alerts-{severity}")
+        target = targets[ref(address(monitoring, "aws_cloudwatch_event_rule", name=name), "name")]
+        topic = address(monitoring, "aws_sns_topic", name=f"prod-alerts-{severity}")
+        assert target["arn"] == ref(topic, "arn")
         assert "<alarm>" in target["input_transformer"]["input_template"]
 
 
@@ -147,7 +156,8 @@ def test_route53_alarms_are_forwarded_from_us_east_1(monitoring):
     target = next(t for t in resources(monitoring, "aws_cloudwatch_event_target").values()
                   if t.get("provider"))
     assert target["arn"] == HOME_BUS
-    assert target["role_arn"] == ref(monitoring, "aws_iam_role", "name", "prod-alarms-forward")
+    role_address = address(monitoring, "aws_iam_role", name="prod-alarms-forward")
+    assert target["role_arn"] == ref(role_address, "arn")
     role = by_name(monitoring, "aws_iam_role")["prod-alarms-forward"]
     (trust,) = policy(monitoring, role["assume_role_policy"])["statement"]
     assert trust["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
@@ -157,22 +167,21 @@ def test_route53_alarms_are_forwarded_from_us_east_1(monitoring):
 
 
 def test_publishes(monitoring):
-    names = {p["name"] for p in resources(monitoring, "aws_ssm_parameter").values()}
     assert {"/prod/monitoring/critical-topic-arn", "/prod/monitoring/warning-topic-arn",
-            "/prod/monitoring/info-topic-arn", "/prod/monitoring/prometheus-workspace-id"} <= names
+            "/prod/monitoring/info-topic-arn", "/prod/monitoring/prometheus-workspace-id"} <= set(
+        published(monitoring))
 
 
-@pytest.mark.parametrize("stack", ["logging", "monitoring", "cloudtrail"])
-def test_phase_four_stacks_read_nothing_from_each_other(stack_json, stack):
-    reads = [p["name"] for p in stack_json(stack)["data"]["aws_ssm_parameter"].values()]
-    producers = {path.split("/")[2] for path in reads}
-    assert producers.isdisjoint({"logging", "monitoring", "cloudtrail"}), reads
-    assert all(spec_of(p).phase.number < 4 for p in producers)
+def test_monitoring_shares_its_phase_with_logging_and_cloudtrail():
+    assert set(SAME_PHASE) == {"logging", "monitoring", "cloudtrail"}
+
+
+@pytest.mark.parametrize("stack", SAME_PHASE)
+def test_stacks_of_one_phase_read_nothing_from_each_other(stack_json, stack):
+    read_from = producers(stack_json(stack))
+    assert read_from.isdisjoint(SAME_PHASE), read_from
+    assert all(spec_of(p).phase.number < PHASE.number for p in read_from), read_from
 
 
 def test_state_backend(monitoring):
     assert monitoring["terraform"]["backend"]["s3"]["key"] == "monitoring/terraform.tfstate"
-
-
-def test_snapshot(snapshot):
-    snapshot("monitoring")

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.stacks.synth_json import one
+from tests.stacks.synth_json import by_name, one, policy_at, published, ref, resources
 
 PUBLIC = {"10.0.0.0/20": "ap-northeast-2a", "10.0.16.0/20": "ap-northeast-2c"}
 PRIVATE = {"10.0.32.0/19": "ap-northeast-2a", "10.0.64.0/19": "ap-northeast-2c"}
@@ -18,14 +18,6 @@ PRIVATE = {"10.0.32.0/19": "ap-northeast-2a", "10.0.64.0/19": "ap-northeast-2c"}
 @pytest.fixture(scope="module")
 def net(stack_json):
     return stack_json("network")
-
-
-def resources(stack, kind):
-    return stack["resource"].get(kind, {})
-
-
-def ref(kind, logical_id, attribute="id"):
-    return f"${{{kind}.{logical_id}.{attribute}}}"
 
 
 def test_vpc(net):
@@ -46,30 +38,30 @@ def test_subnets_exactly_as_the_reference(net):
 
 def test_one_nat_gateway_with_eip_in_the_first_public_subnet(net):
     nat = one(net, "aws_nat_gateway")
-    assert nat["subnet_id"] == ref("aws_subnet", "public-subnet-ap-northeast-2a")
+    assert nat["subnet_id"] == ref("aws_subnet.public-subnet-ap-northeast-2a")
     eip = one(net, "aws_eip")
     assert eip["domain"] == "vpc"
     assert nat["allocation_id"] == "${aws_eip.nat-eip-ap-northeast-2a.allocation_id}"
 
 
 def test_routes(net):
-    routes = {r["route_table_id"]: r for r in resources(net, "aws_route").values()}
-    public = routes[ref("aws_route_table", "public-route-table")]
+    routes = by_name(net, "aws_route", "route_table_id")
+    public = routes[ref("aws_route_table.public-route-table")]
     assert public["destination_cidr_block"] == "0.0.0.0/0"
-    assert public["gateway_id"] == ref("aws_internet_gateway", "internet-gateway")
+    assert public["gateway_id"] == ref("aws_internet_gateway.internet-gateway")
     for az in PRIVATE.values():
-        private = routes[ref("aws_route_table", f"private-route-table-{az}")]
+        private = routes[ref(f"aws_route_table.private-route-table-{az}")]
         assert private["destination_cidr_block"] == "0.0.0.0/0"
         # A single NAT gateway (2a) serves both AZs unless multi_az_nat is set.
-        assert private["nat_gateway_id"] == ref("aws_nat_gateway", "nat-gateway-ap-northeast-2a")
+        assert private["nat_gateway_id"] == ref("aws_nat_gateway.nat-gateway-ap-northeast-2a")
     associations = {(a["subnet_id"], a["route_table_id"])
                     for a in resources(net, "aws_route_table_association").values()}
     assert associations == {
-        (ref("aws_subnet", f"public-subnet-{az}"), ref("aws_route_table", "public-route-table"))
+        (ref(f"aws_subnet.public-subnet-{az}"), ref("aws_route_table.public-route-table"))
         for az in PUBLIC.values()
     } | {
-        (ref("aws_subnet", f"private-subnet-{az}"),
-         ref("aws_route_table", f"private-route-table-{az}"))
+        (ref(f"aws_subnet.private-subnet-{az}"),
+         ref(f"aws_route_table.private-route-table-{az}"))
         for az in PRIVATE.values()
     }
 
@@ -87,13 +79,11 @@ def test_flow_logs_capture_all_traffic_into_an_encrypted_group(net):
 def test_flow_log_role_is_scoped(net):
     role = one(net, "aws_iam_role")
     assert role["name"] == "prod-vpc-flow-logs"
-    documents = {b["//"]["metadata"]["path"]: b
-                 for b in net["data"]["aws_iam_policy_document"].values()}
-    (trust,) = documents["network/flow-log-role/trust-policy"]["statement"]
+    (trust,) = policy_at(net, "network/flow-log-role/trust-policy")["statement"]
     assert trust["principals"] == [
         {"type": "Service", "identifiers": ["vpc-flow-logs.amazonaws.com"]}]
     assert trust["condition"][0]["variable"] == "aws:SourceAccount"
-    (delivery,) = documents["network/flow-log-role/policy-delivery-document"]["statement"]
+    (delivery,) = policy_at(net, "network/flow-log-role/policy-delivery-document")["statement"]
     assert all("aws_cloudwatch_log_group" in r for r in delivery["resources"])
 
 
@@ -107,13 +97,13 @@ def test_s3_gateway_endpoint_on_the_private_route_tables(net):
     assert endpoint["service_name"] == "com.amazonaws.ap-northeast-2.s3"
     assert endpoint["vpc_endpoint_type"] == "Gateway"
     assert sorted(endpoint["route_table_ids"]) == sorted(
-        ref("aws_route_table", f"private-route-table-{az}") for az in PRIVATE.values())
+        ref(f"aws_route_table.private-route-table-{az}") for az in PRIVATE.values())
 
 
 def test_app_security_group(net):
     group = one(net, "aws_security_group")
     assert group["name"] == "prod-app"
-    assert resources(net, "aws_vpc_security_group_ingress_rule") == {}
+    assert "aws_vpc_security_group_ingress_rule" not in net["resource"]
     egress = sorted((r["from_port"], r["cidr_ipv4"])
                     for r in resources(net, "aws_vpc_security_group_egress_rule").values())
     assert egress == [(443, "0.0.0.0/0"), (3306, "10.0.32.0/19"), (3306, "10.0.64.0/19")]
@@ -125,14 +115,9 @@ def test_no_transit_gateway_by_default(net):
 
 
 def test_ssm_parameters(net):
-    names = {p["name"] for p in resources(net, "aws_ssm_parameter").values()}
-    assert names == {f"/prod/network/{n}" for n in (
+    assert set(published(net)) == {f"/prod/network/{n}" for n in (
         "vpc-id", "vpc-cidr", "public-subnet-ids", "private-subnet-ids", "s3-endpoint-id",
         "app-security-group-id", "flow-log-group-name")}
-
-
-def test_snapshot(snapshot):
-    snapshot("network")
 
 
 @pytest.fixture(scope="module")
@@ -159,9 +144,9 @@ def test_transit_gateway_and_per_az_nat_when_enabled(optional_network):
     assert tgw["auto_accept_shared_attachments"] == "disable"
     attachment = one(optional_network, "aws_ec2_transit_gateway_vpc_attachment")
     assert sorted(attachment["subnet_ids"]) == sorted(
-        ref("aws_subnet", f"private-subnet-{az}") for az in PRIVATE.values())
+        ref(f"aws_subnet.private-subnet-{az}") for az in PRIVATE.values())
     assert len(resources(optional_network, "aws_nat_gateway")) == 2
     routes = {r["route_table_id"]: r["nat_gateway_id"]
               for r in resources(optional_network, "aws_route").values() if "nat_gateway_id" in r}
-    assert routes == {ref("aws_route_table", f"private-route-table-{az}"):
-                      ref("aws_nat_gateway", f"nat-gateway-{az}") for az in PRIVATE.values()}
+    assert routes == {ref(f"aws_route_table.private-route-table-{az}"):
+                      ref(f"aws_nat_gateway.nat-gateway-{az}") for az in PRIVATE.values()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.stacks.synth_json import by_name, one, policy, ssm
+from tests.stacks.synth_json import by_name, one, policy, published, reads, ssm
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_security_group_admits_only_the_application_tier(rds):
 
 
 def test_alarms_have_no_actions_and_follow_the_routing_names(rds):
-    alarms = {a["alarm_name"]: a for a in rds["resource"]["aws_cloudwatch_metric_alarm"].values()}
+    alarms = by_name(rds, "aws_cloudwatch_metric_alarm", "alarm_name")
     expected = {
         "prod-rds-cpu-high-critical": ("CPUUtilization", "GreaterThanThreshold", 80),
         "prod-rds-free-storage-low-warning": ("FreeStorageSpace", "LessThanThreshold", 10 * 1024**3),
@@ -93,27 +93,22 @@ def test_alarms_have_no_actions_and_follow_the_routing_names(rds):
 
 
 def test_reads_only_earlier_stacks(rds):
-    paths = {d["name"] for d in rds["data"]["aws_ssm_parameter"].values()}
-    assert paths == {
+    assert reads(rds) == sorted({
         "/prod/kms/rds-key-arn", "/prod/kms/secrets-key-arn", "/prod/network/vpc-id",
         "/prod/network/private-subnet-ids", "/prod/network/app-security-group-id",
-    }
+    })
 
 
 def test_publishes_its_contracts(rds):
-    published = {p["name"]: p["value"] for p in rds["resource"]["aws_ssm_parameter"].values()}
-    assert published["/prod/rds/db-instance-id"] == \
+    contracts = published(rds)
+    assert contracts["/prod/rds/db-instance-id"] == \
         "${aws_db_instance.mysql_instance_FB221159.identifier}"
-    assert published["/prod/rds/db-endpoint"] == \
+    assert contracts["/prod/rds/db-endpoint"] == \
         "${aws_db_instance.mysql_instance_FB221159.endpoint}"
-    assert published["/prod/rds/db-master-secret-arn"] == \
+    assert contracts["/prod/rds/db-master-secret-arn"] == \
         "${aws_db_instance.mysql_instance_FB221159.master_user_secret[0].secret_arn}"
-    assert {"/prod/rds/db-address", "/prod/rds/db-security-group-id"} <= set(published)
+    assert {"/prod/rds/db-address", "/prod/rds/db-security-group-id"} <= set(contracts)
 
 
 def test_state_lives_in_its_own_key(rds):
     assert rds["terraform"]["backend"]["s3"]["key"] == "rds/terraform.tfstate"
-
-
-def test_snapshot(snapshot):
-    snapshot("rds")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.stacks.synth_json import at_path, one
+from tests.stacks.synth_json import one, policy_at, published, resources, statements
 
 US_EAST_1 = "aws.us_east_1"
 
@@ -13,10 +13,6 @@ US_EAST_1 = "aws.us_east_1"
 @pytest.fixture(scope="module")
 def dns(stack_json):
     return stack_json("route53")
-
-
-def document(stack, path):
-    return at_path(stack, "data", "aws_iam_policy_document", path)
 
 
 def test_us_east_1_provider_with_the_required_tags(dns):
@@ -50,10 +46,10 @@ def test_replica_of_the_multi_region_logs_key(dns):
         "${data.aws_ssm_parameter.from-kms-logs-key-arn.insecure_value}")
     assert replica["deletion_window_in_days"] == 30
     assert replica["lifecycle"]["prevent_destroy"] is True
-    statements = {s["sid"]: s for s in document(dns, "route53/query-log-key-policy")["statement"]}
-    assert set(statements) == {"AccountAdministration", "QueryLogGroupUse",
-                               "QueryLogGroupUseDescribeKey"}
-    use = statements["QueryLogGroupUse"]
+    found = statements(policy_at(dns, "route53/query-log-key-policy"))
+    assert set(found) == {"AccountAdministration", "QueryLogGroupUse",
+                          "QueryLogGroupUseDescribeKey"}
+    use = found["QueryLogGroupUse"]
     assert use["principals"][0]["identifiers"] == ["logs.us-east-1.amazonaws.com"]
     assert use["actions"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*",
                               "kms:ReEncrypt*"]
@@ -61,7 +57,7 @@ def test_replica_of_the_multi_region_logs_key(dns):
     assert condition["variable"] == "kms:EncryptionContext:aws:logs:arn"
     assert condition["values"][0].endswith(":log-group:/aws/route53/set-of.com")
     # DescribeKey requests carry no encryption context: a statement without it.
-    describe = statements["QueryLogGroupUseDescribeKey"]
+    describe = found["QueryLogGroupUseDescribeKey"]
     assert describe["principals"] == use["principals"]
     assert describe["actions"] == ["kms:DescribeKey"]
     assert "condition" not in describe
@@ -71,7 +67,7 @@ def test_replica_of_the_multi_region_logs_key(dns):
 def test_route53_may_write_the_query_logs(dns):
     policy = one(dns, "aws_cloudwatch_log_resource_policy")
     assert policy["provider"] == US_EAST_1
-    (statement,) = document(dns, "route53/query-log-writer")["statement"]
+    (statement,) = policy_at(dns, "route53/query-log-writer")["statement"]
     assert statement["principals"] == [
         {"type": "Service", "identifiers": ["route53.amazonaws.com"]}]
     assert statement["actions"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -101,12 +97,7 @@ def test_health_alarm_in_us_east_1_without_actions(dns):
 
 
 def test_ssm_parameters(dns):
-    names = {p["name"] for p in dns["resource"]["aws_ssm_parameter"].values()}
-    assert names == {"/prod/route53/zone-id", "/prod/route53/zone-name",
-                     "/prod/route53/atlantis-health-check-id"}
-    for parameter in dns["resource"]["aws_ssm_parameter"].values():
+    assert set(published(dns)) == {"/prod/route53/zone-id", "/prod/route53/zone-name",
+                                   "/prod/route53/atlantis-health-check-id"}
+    for parameter in resources(dns, "aws_ssm_parameter").values():
         assert "provider" not in parameter  # SSM contracts live in the home Region
-
-
-def test_snapshot(snapshot):
-    snapshot("route53")

@@ -11,18 +11,12 @@ import json
 import pytest
 
 from constructs_lib.lambda_package import LAMBDA_SOURCE_ROOT, SECRET_ROTATION_HANDLER, build_zip
-from tests.stacks.synth_json import by_name, one, ssm
+from tests.stacks.synth_json import by_name, one, policy, published, ssm, statements
 
 
 @pytest.fixture(scope="module")
 def secrets(stack_json):
     return stack_json("secrets")
-
-
-def document(stack, reference):
-    """The policy document data source a `${data.aws_iam_policy_document.<n>.json}` names."""
-    name = reference.removeprefix("${data.aws_iam_policy_document.").removesuffix(".json}")
-    return stack["data"]["aws_iam_policy_document"][name]["statement"]
 
 
 def test_secrets_use_the_secrets_key_and_a_recovery_window(secrets):
@@ -76,13 +70,13 @@ def test_package_is_the_deterministic_zip_of_the_handler(secrets, synth_out, tmp
 def test_role_may_rotate_exactly_the_webhook_secret(secrets):
     role = one(secrets, "aws_iam_role")
     assert role["name"] == "prod-secret-rotation"
-    (trust,) = document(secrets, role["assume_role_policy"])
+    (trust,) = policy(secrets, role["assume_role_policy"])["statement"]
     assert trust["principals"] == [{"type": "Service", "identifiers": ["lambda.amazonaws.com"]}]
     assert trust["condition"] == [{
         "test": "StringEquals", "variable": "aws:SourceAccount",
         "values": ["${data.aws_caller_identity.account.account_id}"]}]
-    policy = one(secrets, "aws_iam_role_policy")
-    found = {s["sid"]: s for s in document(secrets, policy["policy"])}
+    found = statements(policy(secrets, one(secrets, "aws_iam_role_policy")["policy"]))
+    assert None not in found, "every statement of the role policy has a sid"
     assert set(found["RotateGeneratedSecrets"]["actions"]) == {
         "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
         "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}
@@ -99,8 +93,8 @@ def test_role_may_rotate_exactly_the_webhook_secret(secrets):
 
 
 def test_role_may_read_the_token_and_restart_exactly_the_atlantis_service(secrets):
-    policy = one(secrets, "aws_iam_role_policy")
-    found = {s["sid"]: s for s in document(secrets, policy["policy"])}
+    found = statements(policy(secrets, one(secrets, "aws_iam_role_policy")["policy"]))
+    assert None not in found, "every statement of the role policy has a sid"
     # Read only: the token is decrypted with the secrets key (UseSecretsKey).
     assert found["ReadGithubToken"]["actions"] == ["secretsmanager:GetSecretValue"]
     assert found["ReadGithubToken"]["resources"] == [
@@ -170,18 +164,13 @@ def test_no_literal_secret_anywhere(secrets):
 
 
 def test_publishes_its_contracts(secrets):
-    published = {p["name"] for p in secrets["resource"]["aws_ssm_parameter"].values()}
+    contracts = published(secrets)
     assert {"/prod/secrets/atlantis-github-token-arn", "/prod/secrets/atlantis-webhook-secret-arn",
             "/prod/secrets/atlantis-web-credentials-arn",
-            "/prod/secrets/rotation-function-arn"} <= published
-    web = next(p for p in secrets["resource"]["aws_ssm_parameter"].values()
-               if p["name"] == "/prod/secrets/atlantis-web-credentials-arn")
-    assert web["value"] == "${aws_secretsmanager_secret.atlantis-web-credentials.arn}"
+            "/prod/secrets/rotation-function-arn"} <= set(contracts)
+    assert contracts["/prod/secrets/atlantis-web-credentials-arn"] == \
+        "${aws_secretsmanager_secret.atlantis-web-credentials.arn}"
 
 
 def test_state_lives_in_its_own_key(secrets):
     assert secrets["terraform"]["backend"]["s3"]["key"] == "secrets/terraform.tfstate"
-
-
-def test_snapshot(snapshot):
-    snapshot("secrets")

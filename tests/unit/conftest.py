@@ -3,32 +3,20 @@ required tags every construct takes."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
 from collections.abc import Callable
 
-# Before any binding import: lazy AWS submodules and no Node version banner.
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-import fast_synth
+# tests/conftest.py has made the AWS bindings lazy before this is imported.
+import pytest
+from cdktf import TerraformStack, Testing
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-fast_synth.enable()
+from constructs_lib.tags import RequiredTags
+from environments import load_environment
 
-import pytest  # noqa: E402
-from cdktf import TerraformStack, Testing  # noqa: E402
-from cdktf_cdktf_provider_aws.provider import AwsProvider  # noqa: E402
-
-from constructs_lib.tags import RequiredTags  # noqa: E402
-
-TEST_TAGS = RequiredTags(
-    environment="prod",
-    service="unit-test",
-    team="platform-team",
-    owner="platform@example.com",
-    cost_center="engineering",
-    project="infrastructure",
-    data_class="confidential",
-    managed_by="terraform",
-)
+TEST_TAGS = RequiredTags(service="unit-test", **dataclasses.asdict(load_environment("prod").tags))
+"""The prod environment's tag values, for a service named `unit-test`."""
 
 
 def new_stack(name: str = "unit") -> TerraformStack:
@@ -40,7 +28,9 @@ def new_stack(name: str = "unit") -> TerraformStack:
 
 def synth_json(stack: TerraformStack) -> dict:
     """The Terraform JSON of `stack` as the app writes it. Unlike
-    `Testing.synth`, this keeps the `//` comment blocks, where waivers live."""
+    `Testing.synth`, this keeps the `//` comment blocks, where waivers live and
+    construct paths are read (tests/unit/synth_helpers.py: the blocks of one
+    construct, and cdktf's matchers on `Testing.synth`)."""
     return json.loads(json.dumps(stack.to_terraform()))
 
 

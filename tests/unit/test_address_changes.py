@@ -21,7 +21,7 @@ from stacks.address_changes import (
 )
 from stacks.base import BuildContext, GovernedStack
 from stacks.contracts import ContractGraph
-from stacks.registry import spec_of
+from stacks.registry import STACKS, spec_of
 
 REASON = "a reason a reviewer accepts"
 
@@ -84,7 +84,8 @@ def _stack(changes):
             SnsTopic(self, "topic", name="prod-topic")
 
     settings = load_environment("prod")
-    context = BuildContext(settings=settings, graph=ContractGraph(environment=settings.name))
+    context = BuildContext(settings=settings, graph=ContractGraph(environment=settings.name,
+                                                                  stacks=STACKS))
     return Declaring(cdktf.Testing.app(), spec_of("monitoring"), context)
 
 

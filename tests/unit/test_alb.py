@@ -8,6 +8,7 @@ from cdktf import TerraformOutput
 from constructs_lib.alb import ApplicationLoadBalancer, ApplicationLoadBalancerProps
 from constructs_lib.errors import ConfigError
 from constructs_lib.refs import CertificateRef, SecurityGroupRef, SubnetsRef, VpcRef
+from tests.unit.synth_helpers import assert_resource, matchable, one_under
 
 CERT = CertificateRef(arn="arn:aws:acm:ap-northeast-2:123456789012:certificate/abc")
 SUBNETS = SubnetsRef(ids=["subnet-public-a", "subnet-public-c"])
@@ -34,57 +35,50 @@ def synthesized(make_stack, synth, tags):
         deletion_protection_off_reason="short-lived internal test load balancer"))
     TerraformOutput(stack, "dns_name", value=alb.dns_name)
     TerraformOutput(stack, "zone_id", value=alb.zone_id)
-    return alb, synth(stack)
-
-
-def _by_name(doc, kind, part):
-    matches = [v for k, v in doc[kind].items() if k.startswith(part)]
-    assert len(matches) == 1, list(doc[kind])
-    return matches[0]
+    return alb, synth(stack), matchable(stack)
 
 
 def test_load_balancer_is_hardened(synthesized, tags):
-    _, doc = synthesized
-    lb = _by_name(doc["resource"], "aws_lb", "alb_")
-    expected = {
+    _, doc, received = synthesized
+    assert_resource(received, "aws_lb", {
         "name": "prod-atlantis", "load_balancer_type": "application", "internal": False,
         "drop_invalid_header_fields": True, "enable_deletion_protection": True,
         "desync_mitigation_mode": "defensive", "subnets": SUBNETS.ids,
         "security_groups": ["sg-alb"],
-        "access_logs": {"bucket": "prod-alb-logs", "enabled": True},
-    }
-    assert {k: lb.get(k) for k in expected} == expected
+    })
+    # Whole dicts: the matcher would accept extra keys.
+    lb = one_under(doc, "aws_lb", "alb")
+    assert lb["access_logs"] == {"bucket": "prod-alb-logs", "enabled": True}
     assert lb["tags"] == tags.resource_tags("prod-atlantis")
 
 
 def test_https_listener_forwards_to_the_default_target_group(synthesized):
-    _, doc = synthesized
-    https = _by_name(doc["resource"], "aws_lb_listener", "alb_https")
-    assert (https["port"], https["protocol"]) == (443, "HTTPS")
-    assert https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    assert https["certificate_arn"] == CERT.arn
-    [action] = https["default_action"]
-    assert action["type"] == "forward"
+    _, doc, received = synthesized
+    # The internal load balancer's HTTPS listener answers with a fixed response.
+    assert_resource(received, "aws_lb_listener", {
+        "port": 443, "protocol": "HTTPS", "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "certificate_arn": CERT.arn, "default_action": [{"type": "forward"}]})
+    [action] = one_under(doc, "aws_lb_listener", "alb/https")["default_action"]
     assert action["target_group_arn"].startswith("${aws_lb_target_group.alb_target-prod-atlantis_")
 
 
 def test_http_listener_redirects_to_https(synthesized):
-    _, doc = synthesized
-    http = _by_name(doc["resource"], "aws_lb_listener", "alb_http_")
+    _, doc, _ = synthesized
+    http = one_under(doc, "aws_lb_listener", "alb/http")
     assert (http["port"], http["protocol"]) == (80, "HTTP")
     assert http["default_action"] == [{"type": "redirect", "redirect": {
         "protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}}]
 
 
 def test_target_groups_and_rule(synthesized, tags):
-    _, doc = synthesized
-    group = _by_name(doc["resource"], "aws_lb_target_group", "alb_target-prod-atlantis_")
-    assert (group["port"], group["protocol"], group["target_type"], group["vpc_id"]) == (
-        4141, "HTTP", "ip", "vpc-123")
-    assert group["health_check"]["path"] == "/healthz"
-    assert group["health_check"]["matcher"] == "200"
+    _, doc, received = synthesized
+    assert_resource(received, "aws_lb_target_group", {
+        "port": 4141, "protocol": "HTTP", "target_type": "ip", "vpc_id": "vpc-123",
+        "health_check": {"path": "/healthz", "matcher": "200"}})
+    group = one_under(doc, "aws_lb_target_group", "alb/target-prod-atlantis")
+    assert group["port"] == 4141
     assert group["tags"] == tags.resource_tags("prod-atlantis")
-    rule = _by_name(doc["resource"], "aws_lb_listener_rule", "alb_")
+    rule = one_under(doc, "aws_lb_listener_rule", "alb")
     assert rule["priority"] == 10
     assert rule["condition"] == [{"path_pattern": {"values": ["/api/*"]}}]
     assert rule["action"][0]["target_group_arn"].startswith(
@@ -92,18 +86,18 @@ def test_target_groups_and_rule(synthesized, tags):
 
 
 def test_internal_without_deletion_protection_is_waived(synthesized):
-    _, doc = synthesized
-    lb = _by_name(doc["resource"], "aws_lb", "internal_")
+    _, doc, _ = synthesized
+    lb = one_under(doc, "aws_lb", "internal")
     assert lb["internal"] is True
     assert lb["enable_deletion_protection"] is False
     assert "access_logs" not in lb
     assert set(lb["//"]["waivers"]) == {"CKV_AWS_150"}
-    https = _by_name(doc["resource"], "aws_lb_listener", "internal_https")
+    https = one_under(doc, "aws_lb_listener", "internal/https")
     assert https["default_action"][0]["type"] == "fixed-response"
 
 
 def test_outputs(synthesized):
-    _, doc = synthesized
+    _, doc, _ = synthesized
     assert doc["output"]["dns_name"]["value"].endswith(".dns_name}")
     assert doc["output"]["zone_id"]["value"].endswith(".zone_id}")
 
@@ -193,7 +187,7 @@ def test_forward_spreads_source_ranges_over_rules_of_five_values(routed):
     conditions = [_rule_conditions(b) for b in sorted(events.values(), key=lambda b: b["priority"])]
     assert conditions == [{"path_pattern": ["/events"], "source_ip": list(HOOKS[:4])},
                           {"path_pattern": ["/events"], "source_ip": list(HOOKS[4:])}]
-    [operators] = [b for name, b in bodies if name.startswith("alb_rule-operators-0")]
+    operators = one_under(doc, "aws_lb_listener_rule", "alb/rule-operators-0")
     assert _rule_conditions(operators) == {"source_ip": ["198.51.100.0/24"]}
     assert operators["action"][0]["type"] == "forward"
 

@@ -7,6 +7,7 @@ import pytest
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
 from constructs_lib.errors import ConfigError
 from constructs_lib.refs import KeyRef, LogGroupRef
+from tests.unit.synth_helpers import assert_resource, matchable, one_under
 
 KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/logs")
 
@@ -25,35 +26,38 @@ def built(make_stack, synth, tags):
     CloudwatchLogGroup(stack, "dns", props(tags, name="/aws/route53/set-of.com"))
     CloudwatchLogGroup(stack, "debug", props(tags, name="/prod/debug", retention_in_days=30,
                                              short_retention_reason="debug output, no audit data"))
-    groups = synth(stack)["resource"]["aws_cloudwatch_log_group"]
-    return app, {k.split("_")[0]: v for k, v in groups.items()}
+    return app, synth(stack), matchable(stack)
 
 
 def test_encrypted_with_default_retention(built, tags):
-    _, groups = built
-    app = groups["app"]
+    _, doc, received = built
+    assert_resource(received, "aws_cloudwatch_log_group", {
+        "name": "/aws/ecs/atlantis/application", "kms_key_id": KEY.arn,
+        "retention_in_days": 365})
+    app = one_under(doc, "aws_cloudwatch_log_group", "app")
     assert app["name"] == "/aws/ecs/atlantis/application"
-    assert app["kms_key_id"] == KEY.arn
-    assert app["retention_in_days"] == 365
     assert app["tags"] == tags.resource_tags("aws-ecs-atlantis-application")
     assert "//" not in app or "waivers" not in app["//"]
 
 
 def test_kebab_and_dotted_names(built):
-    _, groups = built
-    assert groups["audit"]["name"] == "prod-audit"
-    assert groups["audit"]["retention_in_days"] == 3653
-    assert groups["dns"]["name"] == "/aws/route53/set-of.com"
+    _, doc, received = built
+    assert_resource(received, "aws_cloudwatch_log_group",
+                    {"name": "prod-audit", "retention_in_days": 3653})
+    assert one_under(doc, "aws_cloudwatch_log_group", "audit")["name"] == "prod-audit"
+    assert one_under(doc, "aws_cloudwatch_log_group", "dns")["name"] == "/aws/route53/set-of.com"
 
 
 def test_short_retention_is_a_recorded_waiver(built):
-    _, groups = built
-    assert groups["debug"]["retention_in_days"] == 30
-    assert groups["debug"]["//"]["waivers"]["CKV_AWS_338"] == "debug output, no audit data"
+    _, doc, _ = built
+    debug = one_under(doc, "aws_cloudwatch_log_group", "debug")
+    assert debug["retention_in_days"] == 30
+    # Waivers live in the `//` block, which Testing.synth drops.
+    assert debug["//"]["waivers"]["CKV_AWS_338"] == "debug output, no audit data"
 
 
 def test_ref(built):
-    app, _ = built
+    app, _, _ = built
     assert isinstance(app.ref, LogGroupRef)
     assert app.ref.name == "/aws/ecs/atlantis/application"
 

@@ -109,7 +109,7 @@ def test_union_types_are_escaped_for_the_table(text):
 
 
 def test_default_factory_and_imported_constant_defaults(text):
-    assert row(section(text, "IamRolePolicy"), "inline_policies")[2] == "`{}`"
+    assert row(section(text, "IamRoleWithPolicies"), "inline_policies")[2] == "`{}`"
     assert (row(section(text, "KmsKey"), "deletion_window_in_days")[2]
             == "`30` (`KMS_DELETION_WINDOW_DAYS`)")
 

@@ -6,11 +6,12 @@ import pytest
 
 from constructs_lib.errors import ConfigError
 from stacks.contracts import ContractGraph
+from stacks.registry import STACKS
 
 
 @pytest.fixture
 def graph() -> ContractGraph:
-    g = ContractGraph(environment="prod")
+    g = ContractGraph(environment="prod", stacks=STACKS)
     g.publish("kms", "logs-key-arn")
     g.publish("network", "vpc-id")
     g.publish("logging", "application-log-group-name")

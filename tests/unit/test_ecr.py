@@ -7,6 +7,7 @@ import json
 import pytest
 from cdktf import TerraformOutput
 
+from constructs_lib import ecr
 from constructs_lib.ecr import EcrRepository, EcrRepositoryProps
 from constructs_lib.errors import ConfigError
 from constructs_lib.refs import KeyRef, RoleRef
@@ -26,7 +27,7 @@ def props(tags, **overrides) -> EcrRepositoryProps:
 def synthesized(make_stack, synth, tags):
     stack = make_stack()
     repo = EcrRepository(stack, "atlantis", props(tags))
-    repo.grant_pull(ROLE)
+    repo.grant_pull(ROLE, id="execution")
     TerraformOutput(stack, "url", value=repo.url)
     return repo, synth(stack)
 
@@ -62,8 +63,9 @@ def test_lifecycle_policy(synthesized):
 
 def test_grant_pull(synthesized):
     _, doc = synthesized
-    attached = _one(doc["resource"]["aws_iam_role_policy"])
-    assert attached["name"] == "prod-atlantis-pull"
+    [(address, attached)] = doc["resource"]["aws_iam_role_policy"].items()
+    assert address.startswith("atlantis_pull-execution_")
+    assert attached["name"] == "prod-atlantis-pull-execution"
     assert attached["role"] == ROLE.name
     statements = {s["sid"]: s for s in _one(doc["data"]["aws_iam_policy_document"])["statement"]}
     assert statements["PullImages"]["actions"] == [
@@ -79,12 +81,42 @@ def test_url(synthesized):
 
 def test_second_grant_needs_its_own_id(stack, tags):
     repo = EcrRepository(stack, "repo", props(tags))
-    repo.grant_pull(ROLE)
+    repo.grant_pull(ROLE, id="execution")
     with pytest.raises(ConfigError) as error:
-        repo.grant_pull(ROLE)
-    assert "unit/repo" in str(error.value)
-    assert "grant_id is 'pull'" in str(error.value)
-    repo.grant_pull(ROLE, grant_id="pull-ci")
+        repo.grant_pull(ROLE, id="execution")
+    assert "unit/repo: grant_pull id is 'execution'" in str(error.value)
+    repo.grant_pull(ROLE, id="ci")
+
+
+def test_grant_addresses_depend_on_the_ids_not_the_call_order(make_stack, synth, tags):
+    def addresses(ids):
+        stack = make_stack()
+        repo = EcrRepository(stack, "repo", props(tags))
+        for grant_id in ids:
+            repo.grant_pull(ROLE, id=grant_id)
+        return {k: v["name"] for k, v in synth(stack)["resource"]["aws_iam_role_policy"].items()}
+
+    assert addresses(["ci", "execution"]) == addresses(["execution", "ci"])
+
+
+@pytest.mark.parametrize(("grant", "fragment"), [
+    ({"role": ROLE, "id": "Pull_CI"}, "grant_pull id is 'Pull_CI'"),
+    ({"role": ROLE.arn, "id": "ci"}, "grant_pull grantee is 'arn:aws:iam::"),
+])
+def test_rejects_bad_grants(stack, tags, grant, fragment):
+    repo = EcrRepository(stack, "repo", props(tags))
+    with pytest.raises(ConfigError, match=fragment):
+        repo.grant_pull(grant["role"], id=grant["id"])
+
+
+def test_pull_policy_is_validated(stack, tags, monkeypatch):
+    """The grant's statements go through check_statements like every policy."""
+    monkeypatch.setattr(ecr, "PULL_ACTIONS", ("ecr BatchGetImage",))
+    repo = EcrRepository(stack, "repo", props(tags))
+    with pytest.raises(ConfigError) as error:
+        repo.grant_pull(ROLE, id="ci")
+    assert ("unit/repo: grant_pull statements[0].actions is 'ecr BatchGetImage'"
+            in str(error.value))
 
 
 @pytest.mark.parametrize(("field", "value", "fragment"), [

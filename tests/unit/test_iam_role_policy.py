@@ -1,4 +1,4 @@
-"""IamRolePolicy: trust policies, inline and managed policies, SEC002 guard, errors."""
+"""IamRoleWithPolicies: trust policies, inline and managed policies, SEC002 guard, errors."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from constructs_lib.iam_role_policy import (
     AccountTrust,
     Condition,
     FederatedTrust,
-    IamRolePolicy,
-    IamRolePolicyProps,
+    IamRoleWithPolicies,
+    IamRoleWithPoliciesProps,
     PolicyStatement,
 )
 from constructs_lib.refs import RoleRef
@@ -28,17 +28,17 @@ GITHUB = FederatedTrust(
 )
 
 
-def props(tags, **overrides) -> IamRolePolicyProps:
+def props(tags, **overrides) -> IamRoleWithPoliciesProps:
     values = {"name": "prod-atlantis-task", "tags": tags,
                   "service_principals": ("ecs-tasks.amazonaws.com",)}
     values.update(overrides)
-    return IamRolePolicyProps(**values)
+    return IamRoleWithPoliciesProps(**values)
 
 
 @pytest.fixture(scope="module")
 def built(make_stack, synth, tags):
     stack = make_stack()
-    task = IamRolePolicy(stack, "task", props(
+    task = IamRoleWithPolicies(stack, "task", props(
         tags, description="Atlantis task role",
         trust_conditions=(Condition(test="StringEquals", variable="aws:SourceAccount",
                                     values=("123456789012",)),),
@@ -49,7 +49,7 @@ def built(make_stack, synth, tags):
                                                        resources=("arn:aws:kms:x",))])
     task.add_statements("logs-write", [PolicyStatement(actions=("logs:PutLogEvents",),
                                                        resources=("arn:aws:logs:x",))])
-    IamRolePolicy(stack, "deploy", props(
+    IamRoleWithPolicies(stack, "deploy", props(
         tags, name="prod-github-deploy", service_principals=(), federated=GITHUB,
         inline_policies={"admin": [ADMIN]}, max_session_duration=7200,
         allow_admin_reason="bootstrap deploy role applies every stack",
@@ -110,7 +110,7 @@ def test_account_trust_names_the_root_narrowed_to_principals(make_stack, synth, 
     stack = make_stack()
     trust = AccountTrust(account_root="arn:aws:iam::123456789012:root",
                          principal_arns=("arn:aws:iam::123456789012:role/prod-atlantis-task",))
-    IamRolePolicy(stack, "plan", props(tags, name="prod-atlantis-plan", service_principals=(),
+    IamRoleWithPolicies(stack, "plan", props(tags, name="prod-atlantis-plan", service_principals=(),
                                        account=trust))
     doc = synth(stack)
     (document,) = of(doc, "data", "aws_iam_policy_document", "plan_trust-policy").values()
@@ -124,7 +124,7 @@ def test_account_trust_names_the_root_narrowed_to_principals(make_stack, synth, 
 
 def test_admin_policy_waives_our_rule_and_checkovs(make_stack, synth, tags):
     stack = make_stack()
-    IamRolePolicy(stack, "apply", props(
+    IamRoleWithPolicies(stack, "apply", props(
         tags, name="prod-atlantis-apply",
         managed_policy_arns=("arn:aws:iam::aws:policy/AdministratorAccess",),
         allow_admin_reason="applies every stack, with explicit denies"))
@@ -168,13 +168,13 @@ def test_ref(built):
 ])
 def test_rejects_bad_props(stack, tags, overrides, field, shown, allowed):
     with pytest.raises(ConfigError) as err:
-        IamRolePolicy(stack, "bad", props(tags, **overrides))
+        IamRoleWithPolicies(stack, "bad", props(tags, **overrides))
     assert f"unit/bad: {field} is {shown}; " in str(err.value)
     assert allowed in str(err.value)
     assert stack.node.try_find_child("bad").node.children == []
 
 
 def test_add_statements_refuses_admin_without_reason(stack, tags):
-    role = IamRolePolicy(stack, "role", props(tags))
+    role = IamRoleWithPolicies(stack, "role", props(tags))
     with pytest.raises(ConfigError, match=r"unit/role: add_statements\['x'\]\[0\] is \('\*',\).*SEC002"):
         role.add_statements("x", [ADMIN])

@@ -17,6 +17,8 @@ from constructs_lib.kms_key import (
 )
 from constructs_lib.policy_document import Condition, PolicyStatement, Principal
 from constructs_lib.refs import KeyRef, RoleRef
+from tests.stacks.synth_json import statements
+from tests.unit.synth_helpers import assert_data_source, assert_resource, matchable, one_under
 
 ROLE = RoleRef(arn="arn:aws:iam::123456789012:role/prod-reader", name="prod-reader")
 VIA = ("s3.ap-northeast-2.amazonaws.com", "dynamodb.ap-northeast-2.amazonaws.com")
@@ -54,33 +56,30 @@ def synthesized(make_stack, synth, tags):
     KmsKey(stack, "context-key", props(
         tags, name="prod-context", service_conditions=(LOG_GROUPS, SOURCE_ACCOUNT),
         grant_roles=()))
-    return key, synth(stack)
+    return key, synth(stack), matchable(stack)
 
 
-def _one(doc, kind, name_part):
-    matches = [v for k, v in doc[kind].items() if name_part in k]
-    assert len(matches) == 1, list(doc[kind])
-    return matches[0]
-
-
-def _statements(doc, key_name):
-    return {s.get("sid"): s for s in _one(doc["data"], "aws_iam_policy_document", key_name)["statement"]}
+def key_policy(doc, key):
+    """The statements of the policy document of the KmsKey construct `key`, by sid."""
+    return statements(one_under(doc, "aws_iam_policy_document", key, section="data"))
 
 
 def test_key_rotation_window_and_protection(synthesized, tags):
-    _, doc = synthesized
-    key = _one(doc["resource"], "aws_kms_key", "logs-key")
-    assert key["enable_key_rotation"] is True
-    assert key["deletion_window_in_days"] == 30
-    assert key["multi_region"] is False
-    assert key["lifecycle"]["prevent_destroy"] is True
+    _, doc, received = synthesized
+    # The Name tag tells the keys apart (other tags may follow: compared below).
+    assert_resource(received, "aws_kms_key", {
+        "tags": {"Name": "prod-logs"}, "enable_key_rotation": True,
+        "deletion_window_in_days": 30, "multi_region": False,
+        "lifecycle": {"prevent_destroy": True}})
+    key = one_under(doc, "aws_kms_key", "logs-key")
     assert key["policy"].startswith("${data.aws_iam_policy_document.")
     assert key["tags"] == tags.resource_tags("prod-logs")
 
 
 def test_alias_and_ref(synthesized):
-    construct, doc = synthesized
-    alias = _one(doc["resource"], "aws_kms_alias", "logs-key")
+    construct, doc, received = synthesized
+    assert_resource(received, "aws_kms_alias", {"name": "alias/prod-logs"})
+    alias = one_under(doc, "aws_kms_alias", "logs-key")
     assert alias["name"] == "alias/prod-logs"
     assert alias["target_key_id"].endswith(".key_id}")
     assert isinstance(construct.ref, KeyRef)
@@ -88,38 +87,45 @@ def test_alias_and_ref(synthesized):
 
 
 def test_policy_names_root_services_and_roles_only(synthesized):
-    _, doc = synthesized
-    statements = _statements(doc, "logs-key")
-    assert set(statements) == {"AccountAdministration", "ServiceUse", "RoleUse"}
-    root = statements["AccountAdministration"]["principals"][0]
+    _, doc, _ = synthesized
+    found = key_policy(doc, "logs-key")
+    assert set(found) == {"AccountAdministration", "ServiceUse", "RoleUse"}
+    root = found["AccountAdministration"]["principals"][0]
     assert root["type"] == "AWS"
     assert root["identifiers"][0].startswith("arn:${data.aws_partition.")
     assert root["identifiers"][0].endswith(":root")
-    service = statements["ServiceUse"]
+    service = found["ServiceUse"]
     assert service["principals"] == [{"type": "Service",
                                       "identifiers": ["logs.ap-northeast-2.amazonaws.com"]}]
     assert "kms:Decrypt" in service["actions"] and "kms:GenerateDataKey*" in service["actions"]
     assert service["condition"][0]["variable"] == "aws:SourceAccount"
-    assert statements["RoleUse"]["principals"][0]["identifiers"] == [ROLE.arn]
-    assert "*" not in json.dumps([s["principals"] for s in statements.values()])
+    assert found["RoleUse"]["principals"][0]["identifiers"] == [ROLE.arn]
+    assert "*" not in json.dumps([s["principals"] for s in found.values()])
 
 
 def test_destroy_waiver_and_multi_region(synthesized):
-    _, doc = synthesized
-    key = _one(doc["resource"], "aws_kms_key", "scratch-key")
-    assert key["multi_region"] is True
-    assert key["lifecycle"]["prevent_destroy"] is False
+    _, doc, received = synthesized
+    assert_resource(received, "aws_kms_key", {
+        "tags": {"Name": "prod-scratch"}, "multi_region": True,
+        "lifecycle": {"prevent_destroy": False}})
+    key = one_under(doc, "aws_kms_key", "scratch-key")
+    assert key["tags"]["Name"] == "prod-scratch"
+    # Waivers live in the `//` block, which Testing.synth drops.
     assert key["//"]["waivers"]["PRO001"] == "scratch key for short-lived experiments"
-    assert set(_statements(doc, "scratch-key")) == {"AccountAdministration"}
+    assert set(key_policy(doc, "scratch-key")) == {"AccountAdministration"}
 
 
 def test_via_services_allow_account_use_and_resource_grants_through_them(synthesized):
-    _, doc = synthesized
-    statements = _one(doc["data"], "aws_iam_policy_document", "state-key")["statement"]
-    assert [s["sid"] for s in statements] == [
+    _, doc, received = synthesized
+    # Only the state key has the Extra statement: these four, in this order.
+    assert_data_source(received, "aws_iam_policy_document", {"statement": [
+        {"sid": "AccountAdministration"}, {"sid": "Extra"}, {"sid": "UseThroughService"},
+        {"sid": "GrantThroughService"}]})
+    found = key_policy(doc, "state-key")
+    assert list(found) == [
         "AccountAdministration", "Extra", "UseThroughService", "GrantThroughService"]
-    root = statements[0]["principals"]
-    use, grant = statements[2], statements[3]
+    root = found["AccountAdministration"]["principals"]
+    use, grant = found["UseThroughService"], found["GrantThroughService"]
     account = "${data.aws_caller_identity.state-key_account_"
     for statement in (use, grant):
         assert statement["principals"] == root
@@ -138,10 +144,10 @@ def test_via_services_allow_account_use_and_resource_grants_through_them(synthes
 
 
 def test_encryption_context_conditions_leave_describe_key_out(synthesized):
-    _, doc = synthesized
-    statements = _statements(doc, "context-key")
-    assert set(statements) == {"AccountAdministration", "ServiceUse", "ServiceUseDescribeKey"}
-    use, describe = statements["ServiceUse"], statements["ServiceUseDescribeKey"]
+    _, doc, _ = synthesized
+    found = key_policy(doc, "context-key")
+    assert set(found) == {"AccountAdministration", "ServiceUse", "ServiceUseDescribeKey"}
+    use, describe = found["ServiceUse"], found["ServiceUseDescribeKey"]
     # DescribeKey requests carry no encryption context: under that condition it
     # could never be allowed, so it keeps only the global condition.
     assert use["actions"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import zipfile
 
 import pytest
@@ -11,7 +12,14 @@ from cdktf import TerraformOutput
 
 from constructs_lib.errors import ConfigError
 from constructs_lib.lambda_function import LambdaFunction, LambdaFunctionProps
-from constructs_lib.refs import KeyRef, RoleRef, SecurityGroupRef, SubnetsRef, TopicRef
+from constructs_lib.refs import (
+    KeyRef,
+    RoleRef,
+    SecurityGroupRef,
+    ServicePrincipalRef,
+    SubnetsRef,
+    TopicRef,
+)
 
 ENV_KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/secrets")
 LOG_KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/logs")
@@ -21,6 +29,8 @@ GROUPS = [SecurityGroupRef(id="sg-rotation")]
 DLQ = TopicRef(arn="arn:aws:sns:ap-northeast-2:123456789012:prod-dlq")
 ENDPOINT = "https://secretsmanager.ap-northeast-2.amazonaws.com"
 SECRET_ARN = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:prod-x"
+SECRETS_MANAGER = ServicePrincipalRef(service="secretsmanager.amazonaws.com",
+                                      source_arn=SECRET_ARN)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +59,7 @@ def props(tags, package, **overrides) -> LambdaFunctionProps:
 def synthesized(make_stack, synth, tags, package):
     stack = make_stack()
     function = LambdaFunction(stack, "rotation", props(tags, package))
-    function.grant_invoke("secretsmanager.amazonaws.com", SECRET_ARN)
+    function.grant_invoke(SECRETS_MANAGER, id="secretsmanager")
     TerraformOutput(stack, "function_arn", value=function.arn)
     return function, synth(stack)
 
@@ -99,7 +109,8 @@ def test_log_group_is_encrypted_with_retention(synthesized, tags):
 
 def test_grant_invoke(synthesized):
     _, doc = synthesized
-    permission = _one(doc["resource"]["aws_lambda_permission"])
+    [(address, permission)] = doc["resource"]["aws_lambda_permission"].items()
+    assert address.startswith("rotation_invoke-secretsmanager_")
     assert permission["action"] == "lambda:InvokeFunction"
     assert permission["principal"] == "secretsmanager.amazonaws.com"
     assert permission["source_arn"] == SECRET_ARN
@@ -174,7 +185,28 @@ def test_rejects_reserved_environment_keys(stack, tags, package):
 def test_rejects_bad_invoke_grants(stack, tags, package):
     function = LambdaFunction(stack, "fn", props(tags, package))
     with pytest.raises(ConfigError) as error:
-        function.grant_invoke("secretsmanager", "not-an-arn")
+        function.grant_invoke(
+            ServicePrincipalRef(service="secretsmanager", source_arn="not-an-arn"), id="Rotation")
     message = str(error.value)
-    assert "unit/fn: grant_invoke principal_service is 'secretsmanager'" in message
+    assert "unit/fn: grant_invoke id is 'Rotation'" in message
+    assert "grant_invoke service is 'secretsmanager'" in message
     assert "grant_invoke source_arn is 'not-an-arn'" in message
+    with pytest.raises(ConfigError, match=re.escape(
+            "grant_invoke grantee is 'secretsmanager.amazonaws.com'")):
+        function.grant_invoke("secretsmanager.amazonaws.com", id="rotation")
+
+
+def test_invoke_grant_ids_are_stable_and_used_once(make_stack, synth, tags, package):
+    def addresses(ids):
+        stack = make_stack()
+        function = LambdaFunction(stack, "fn", props(tags, package))
+        for grant_id in ids:
+            function.grant_invoke(SECRETS_MANAGER, id=grant_id)
+        permissions = synth(stack)["resource"]["aws_lambda_permission"]
+        return {k: v["statement_id"] for k, v in permissions.items()}
+
+    assert addresses(["a-secret", "b-secret"]) == addresses(["b-secret", "a-secret"])
+    function = LambdaFunction(make_stack(), "fn", props(tags, package))
+    function.grant_invoke(SECRETS_MANAGER, id="a-secret")
+    with pytest.raises(ConfigError, match="grant_invoke id is 'a-secret'; allowed is a kebab-case"):
+        function.grant_invoke(SECRETS_MANAGER, id="a-secret")

@@ -8,6 +8,7 @@ from cdktf import TerraformOutput
 from constructs_lib.errors import ConfigError
 from constructs_lib.rds import RdsInstance, RdsInstanceProps
 from constructs_lib.refs import KeyRef, SecurityGroupRef, SubnetsRef
+from tests.unit.synth_helpers import assert_resource, matchable, one_under
 
 RDS_KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/rds")
 SECRETS_KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/secrets")
@@ -36,19 +37,13 @@ def synthesized(make_stack, synth, tags):
         allow_destroy_reason="scratch copy is recreated daily from a snapshot"))
     TerraformOutput(stack, "secret_arn", value=db.master_user_secret_arn)
     TerraformOutput(stack, "endpoint", value=db.endpoint)
-    return db, synth(stack)
-
-
-def _by_name(doc, kind, part):
-    matches = [v for k, v in doc[kind].items() if k.startswith(part)]
-    assert len(matches) == 1, list(doc[kind])
-    return matches[0]
+    return db, synth(stack), matchable(stack)
 
 
 def test_instance_is_hardened(synthesized, tags):
-    _, doc = synthesized
-    db = _by_name(doc["resource"], "aws_db_instance", "db_")
-    expected = {
+    _, doc, received = synthesized
+    # Scalars and lists of scalars only: the matcher compares them exactly.
+    assert_resource(received, "aws_db_instance", {
         "identifier": "prod-app-db", "engine": "mysql", "engine_version": "8.0",
         "instance_class": "db.t3.medium", "storage_type": "gp3", "allocated_storage": 20,
         "max_allocated_storage": 100, "multi_az": True, "storage_encrypted": True,
@@ -63,8 +58,9 @@ def test_instance_is_hardened(synthesized, tags):
         "auto_minor_version_upgrade": True, "copy_tags_to_snapshot": True,
         "publicly_accessible": False, "monitoring_interval": 60, "port": 3306,
         "vpc_security_group_ids": ["sg-db"],
-    }
-    assert {k: db.get(k) for k in expected} == expected
+    })
+    db = one_under(doc, "aws_db_instance", "db")
+    assert db["identifier"] == "prod-app-db"
     assert "password" not in db
     assert db["lifecycle"] == {"prevent_destroy": True}
     assert db["monitoring_role_arn"].startswith("${aws_iam_role.db_monitoring-role")
@@ -75,13 +71,15 @@ def test_instance_is_hardened(synthesized, tags):
 
 
 def test_subnet_group_and_tls_parameter_group(synthesized):
-    _, doc = synthesized
-    subnets = _by_name(doc["resource"], "aws_db_subnet_group", "db_")
-    assert subnets["name"] == "prod-app-db"
-    assert subnets["subnet_ids"] == SUBNETS.ids
-    group = _by_name(doc["resource"], "aws_db_parameter_group", "db_")
-    assert group["family"] == "mysql8.0"
+    _, doc, received = synthesized
+    assert_resource(received, "aws_db_subnet_group", {"name": "prod-app-db",
+                                                      "subnet_ids": SUBNETS.ids})
+    assert one_under(doc, "aws_db_subnet_group", "db")["name"] == "prod-app-db"
+    assert_resource(received, "aws_db_parameter_group", {"family": "mysql8.0",
+                                                         "name": "prod-app-db-mysql80"})
+    group = one_under(doc, "aws_db_parameter_group", "db")
     assert group["name"] == "prod-app-db-mysql80"
+    # The whole list: the matcher would accept parameters with extra keys.
     assert group["parameter"] == [
         {"name": "require_secure_transport", "value": "ON", "apply_method": "immediate"},
         {"name": "slow_query_log", "value": "1", "apply_method": "pending-reboot"},
@@ -89,10 +87,10 @@ def test_subnet_group_and_tls_parameter_group(synthesized):
 
 
 def test_enhanced_monitoring_role(synthesized):
-    _, doc = synthesized
-    role = _by_name(doc["resource"], "aws_iam_role", "db_")
+    _, doc, _ = synthesized
+    role = one_under(doc, "aws_iam_role", "db")
     assert role["name"] == "prod-app-db-monitoring"
-    trust = _by_name(doc["data"], "aws_iam_policy_document", "db_")
+    trust = one_under(doc, "aws_iam_policy_document", "db", section="data")
     account = "${data.aws_caller_identity.db_account_"
     (statement,) = trust["statement"]
     assert statement["actions"] == ["sts:AssumeRole"]
@@ -109,22 +107,24 @@ def test_enhanced_monitoring_role(synthesized):
     assert arn.startswith("arn:${data.aws_partition.db_partition_")
     assert ":rds:${data.aws_region.db_region_" in arn
     assert f":{account}" in arn and arn.endswith(".account_id}:db:prod-app-db")
-    attachment = _by_name(doc["resource"], "aws_iam_role_policy_attachment", "db_")
+    attachment = one_under(doc, "aws_iam_role_policy_attachment", "db")
     assert attachment["policy_arn"].endswith("service-role/AmazonRDSEnhancedMonitoringRole")
 
 
 def test_weakening_is_waived_with_reasons(synthesized):
-    _, doc = synthesized
-    db = _by_name(doc["resource"], "aws_db_instance", "scratch_")
-    assert db["multi_az"] is False
-    assert db["deletion_protection"] is False
+    _, doc, received = synthesized
+    assert_resource(received, "aws_db_instance", {
+        "identifier": "prod-scratch-db", "multi_az": False, "deletion_protection": False,
+        "performance_insights_kms_key_id": PI_KEY.arn})
+    db = one_under(doc, "aws_db_instance", "scratch")
+    assert db["identifier"] == "prod-scratch-db"
     assert "lifecycle" not in db
+    # Waivers live in the `//` block, which Testing.synth drops.
     assert set(db["//"]["waivers"]) == {"PRO001", "CKV_AWS_157", "CKV_AWS_293"}
-    assert db["performance_insights_kms_key_id"] == PI_KEY.arn
 
 
 def test_exposed_attributes(synthesized):
-    _, doc = synthesized
+    _, doc, _ = synthesized
     assert doc["output"]["secret_arn"]["value"].endswith(".master_user_secret[0].secret_arn}")
     assert doc["output"]["endpoint"]["value"].endswith(".endpoint}")
 

@@ -34,8 +34,8 @@ def doc(make_stack, synth, tags):
                                             access_logging=AccessLogging(
                                                 target_bucket="prod-access-logs",
                                                 target_prefix="trail/")))
-    bucket.grant_read(ROLE)
-    bucket.grant_write(ROLE)
+    bucket.grant_read(ROLE, id="reader")
+    bucket.grant_write(ROLE, id="reader")
     S3Bucket(stack, "scratch", props(tags, name="prod-scratch", expiration_days=30,
                                      noncurrent_version_expiration_days=7,
                                      allow_destroy_reason="scratch data, recreated by CI"))
@@ -117,17 +117,45 @@ def test_destroy_waiver(doc):
 
 
 def test_grants_cover_objects_and_key(doc):
-    read = one(doc, "resource", "aws_iam_role_policy", "trail_grant-read-1")
-    write = one(doc, "resource", "aws_iam_role_policy", "trail_grant-write-2")
+    read = one(doc, "resource", "aws_iam_role_policy", "trail_read-reader_")
+    write = one(doc, "resource", "aws_iam_role_policy", "trail_write-reader_")
     assert read["role"] == write["role"] == "prod-reader"
-    assert read["name"] == "prod-trail-read-1"
-    read_doc = one(doc, "data", "aws_iam_policy_document", "trail_grant-read-1-document")
+    assert (read["name"], write["name"]) == ("prod-trail-read-reader", "prod-trail-write-reader")
+    read_doc = one(doc, "data", "aws_iam_policy_document", "trail_read-reader-document")
     actions = [a for s in read_doc["statement"] for a in s["actions"]]
     assert "s3:GetObject" in actions and "kms:Decrypt" in actions
     assert "s3:PutObject" not in actions
-    write_doc = one(doc, "data", "aws_iam_policy_document", "trail_grant-write-2-document")
+    write_doc = one(doc, "data", "aws_iam_policy_document", "trail_write-reader-document")
     kms = next(s for s in write_doc["statement"] if s["actions"][0].startswith("kms:"))
     assert kms["resources"] == [KEY.arn] and "kms:GenerateDataKey" in kms["actions"]
+
+
+def test_grant_addresses_depend_on_the_ids_not_the_call_order(make_stack, synth, tags):
+    """Numbering grants by call order would re-address every later grant when one goes."""
+    def addresses(order):
+        stack = make_stack()
+        bucket = S3Bucket(stack, "b", props(tags))
+        for verb, grant_id in order:
+            getattr(bucket, f"grant_{verb}")(ROLE, id=grant_id)
+        doc = synth(stack)
+        return ({k: v["name"] for k, v in doc["resource"]["aws_iam_role_policy"].items()},
+                sorted(doc["data"]["aws_iam_policy_document"]))
+
+    grants = [("read", "audit"), ("write", "ci"), ("read", "ci")]
+    assert addresses(grants) == addresses(grants[::-1])
+    assert addresses(grants)[0] == addresses(grants[1:])[0] | addresses(grants[:1])[0]
+
+
+def test_a_grant_id_is_used_once_per_verb(stack, tags):
+    bucket = S3Bucket(stack, "b", props(tags))
+    bucket.grant_read(ROLE, id="ci")
+    bucket.grant_write(ROLE, id="ci")
+    with pytest.raises(ConfigError, match=re.escape(
+            "unit/b: grant_read id is 'ci'; allowed is a kebab-case id not used by another "
+            "grant_read on this construct")):
+        bucket.grant_read(ROLE, id="ci")
+    with pytest.raises(ConfigError, match=re.escape("unit/b: grant_write id is 'CI'")):
+        bucket.grant_write(ROLE, id="CI")
 
 
 def test_add_policy_statements_after_creation(make_stack, synth, tags):

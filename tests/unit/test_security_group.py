@@ -12,6 +12,13 @@ from constructs_lib.security_group import (
     SecurityGroup,
     SecurityGroupProps,
 )
+from tests.unit.synth_helpers import (
+    assert_no_resource,
+    assert_resource,
+    matchable,
+    one_under,
+    under,
+)
 
 VPC = VpcRef(vpc_id="vpc-0123456789abcdef0")
 REASON = "internet-facing ALB serves HTTPS to users"
@@ -43,27 +50,23 @@ def built(make_stack, synth, tags):
     ))
     task.allow_from(alb.ref, 4141, "Atlantis from the ALB")
     SecurityGroup(stack, "closed", props(tags, name="prod-closed", description="no traffic"))
-    return alb, synth(stack)
-
-
-def of(doc, type_, prefix):
-    return {k: v for k, v in doc["resource"].get(type_, {}).items() if k.startswith(prefix)}
+    return alb, synth(stack), matchable(stack)
 
 
 def test_group_revokes_rules_and_has_no_inline_rules(built, tags):
-    _, doc = built
-    (group,) = of(doc, "aws_security_group", "alb_").values()
+    _, doc, received = built
+    assert_resource(received, "aws_security_group", {
+        "name": "prod-atlantis-alb", "description": "Atlantis load balancer",
+        "vpc_id": VPC.vpc_id, "revoke_rules_on_delete": True})
+    group = one_under(doc, "aws_security_group", "alb")
     assert group["name"] == "prod-atlantis-alb"
-    assert group["description"] == "Atlantis load balancer"
-    assert group["vpc_id"] == VPC.vpc_id
-    assert group["revoke_rules_on_delete"] is True
     assert "ingress" not in group and "egress" not in group
     assert group["tags"] == tags.resource_tags("prod-atlantis-alb")
 
 
 def test_public_ingress_one_rule_per_cidr_with_waiver(built):
-    _, doc = built
-    rules = list(of(doc, "aws_vpc_security_group_ingress_rule", "alb_").values())
+    _, doc, _ = built
+    rules = under(doc, "aws_vpc_security_group_ingress_rule", "alb")
     assert [r.get("cidr_ipv4") or r.get("cidr_ipv6") for r in rules] == ["0.0.0.0/0", "::/0"]
     for rule in rules:
         assert rule["from_port"] == rule["to_port"] == 443
@@ -72,23 +75,31 @@ def test_public_ingress_one_rule_per_cidr_with_waiver(built):
         assert rule["//"]["waivers"]["SEC001"] == REASON
 
 
-def test_no_egress_unless_given(built):
-    _, doc = built
-    assert of(doc, "aws_vpc_security_group_egress_rule", "closed_") == {}
-    assert of(doc, "aws_vpc_security_group_ingress_rule", "closed_") == {}
+def test_no_egress_unless_given(built, stack, tags):
+    _, doc, received = built
+    assert under(doc, "aws_vpc_security_group_egress_rule", "closed") == []
+    assert under(doc, "aws_vpc_security_group_ingress_rule", "closed") == []
+    # Alone in a stack, the closed group synthesizes no rule at all; beside the
+    # groups with rules, the same matcher finds them.
+    SecurityGroup(stack, "closed", props(tags, name="prod-closed", description="no traffic"))
+    alone = matchable(stack)
+    assert_resource(alone, "aws_security_group", {"name": "prod-closed"})
+    for kind in ("aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule"):
+        assert_no_resource(alone, kind)
+        assert_resource(received, kind, {})
 
 
 def test_egress_targets(built):
-    _, doc = built
-    rules = list(of(doc, "aws_vpc_security_group_egress_rule", "task_").values())
+    _, doc, _ = built
+    rules = under(doc, "aws_vpc_security_group_egress_rule", "task")
     assert rules[0]["prefix_list_id"] == "pl-78a54011"
     assert rules[1]["ip_protocol"] == "-1" and "from_port" not in rules[1]
     assert rules[1]["cidr_ipv4"] == "10.0.0.0/16"
 
 
 def test_allow_from_references_the_other_group(built):
-    _, doc = built
-    (rule,) = of(doc, "aws_vpc_security_group_ingress_rule", "task_").values()
+    _, doc, _ = built
+    (rule,) = under(doc, "aws_vpc_security_group_ingress_rule", "task")
     assert rule["referenced_security_group_id"].startswith("${aws_security_group.alb_")
     assert rule["from_port"] == rule["to_port"] == 4141
     assert rule["description"] == "Atlantis from the ALB"
@@ -96,7 +107,7 @@ def test_allow_from_references_the_other_group(built):
 
 
 def test_ref(built):
-    alb, _ = built
+    alb, _, _ = built
     assert isinstance(alb.ref, SecurityGroupRef)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from cdktf import TerraformOutput
 
+from constructs_lib import sns
 from constructs_lib.errors import ConfigError
 from constructs_lib.refs import KeyRef, TopicRef
 from constructs_lib.sns import SnsTopic, SnsTopicProps
@@ -24,7 +25,7 @@ def props(tags, **overrides) -> SnsTopicProps:
 @pytest.fixture(scope="module")
 def synthesized(make_stack, synth, tags):
     stack = make_stack()
-    topic = SnsTopic(stack, "critical", props(tags))
+    topic = SnsTopic(stack, "critical", props(tags, partition="aws"))
     SnsTopic(stack, "quiet", props(tags, name="prod-alerts-info", publisher_services=(),
                                    email_subscriptions=(), account_id=None))
     TerraformOutput(stack, "topic_ref_arn", value=topic.ref.arn)
@@ -66,18 +67,31 @@ def test_policy_allows_exactly_the_publishers_for_this_account(synthesized):
     assert "sns:SetTopicAttributes" in owner["actions"]
     deny = statements["DenyInsecureTransport"]
     assert deny["effect"] == "Deny"
+    assert deny["principals"] == [{"type": "*", "identifiers": ["*"]}]
     assert deny["condition"][0]["variable"] == "aws:SecureTransport"
     policy = _by_name(doc["resource"], "aws_sns_topic_policy", "critical")
     assert policy["policy"].startswith("${data.aws_iam_policy_document.")
     assert policy["arn"].startswith("${aws_sns_topic.")
 
 
-def test_no_publishers_means_no_service_statement_and_account_from_caller_identity(synthesized):
+def test_no_publishers_means_no_service_statement_and_account_from_data_sources(synthesized):
+    """Left out, the account and the partition are read, never assumed to be `aws`."""
     _, doc = synthesized
     statements = _statements(doc, "quiet")
     assert set(statements) == {"OwnerAccountManages", "DenyInsecureTransport"}
     identity = statements["OwnerAccountManages"]["principals"][0]["identifiers"][0]
-    assert "data.aws_caller_identity." in identity
+    assert identity.startswith("arn:${data.aws_partition.quiet_partition_")
+    assert ":iam::${data.aws_caller_identity.quiet_account_" in identity
+    # The topic given its partition reads none.
+    assert [k.split("_")[0] for k in doc["data"]["aws_partition"]] == ["quiet"]
+
+
+def test_topic_policy_is_validated(stack, tags, monkeypatch):
+    """The topic policy goes through check_statements like every policy."""
+    monkeypatch.setattr(sns, "OWNER_ACTIONS", ("sns Publish",))
+    with pytest.raises(ConfigError) as error:
+        SnsTopic(stack, "bad", props(tags))
+    assert "unit/bad: topic policy[0].actions is 'sns Publish'" in str(error.value)
 
 
 def test_email_subscriptions(synthesized):
@@ -100,6 +114,7 @@ def test_refs(synthesized):
     ("publisher_services", ("events",), "service principals"),
     ("email_subscriptions", ("not-an-email",), "e-mail addresses"),
     ("account_id", "12345", "12-digit"),
+    ("partition", "amazon", "AWS partition"),
 ])
 def test_rejects_bad_props(stack, tags, field, value, fragment):
     with pytest.raises(ConfigError) as error:

@@ -3,6 +3,7 @@ runs every rule. Each expectation is computed from the code, not kept as a list.
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import re
 import subprocess
@@ -111,3 +112,12 @@ def test_a_family_named_like_another_pack_is_refused(scratch):
     rules = discover(scratch({"err001_clash": rule_source("ERR001", family="error")}))
     with pytest.raises(RuleModuleError, match="already a pack name"):
         build_packs((*ALL, *rules))
+
+
+def test_rule_classes_are_not_named_like_construct_library_classes():
+    """TAG001's class was `RequiredTags`, the name of the tag settings type every
+    construct takes: a rule class must not borrow a constructs_lib name."""
+    library = {node.name for path in (REPO / "constructs_lib").glob("*.py")
+               for node in ast.parse(path.read_text()).body if isinstance(node, ast.ClassDef)}
+    assert "RequiredTags" in library
+    assert [type(r).__name__ for r in ALL if type(r).__name__ in library] == []
