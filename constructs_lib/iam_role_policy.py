@@ -60,7 +60,13 @@ class AccountTrust:
     """`arn:<partition>:iam::<account id>:root` of this account."""
     principal_arns: tuple[str, ...]
     """Required: the roles (or users) that may assume the role; without them every
-    principal of the account with sts:AssumeRole permission could."""
+    principal of the account with sts:AssumeRole permission could. `ArnEquals`
+    matches wildcards per ARN part, e.g. `arn:aws:iam::<account id>:user/*`."""
+    require_mfa: bool = False
+    """Also require `aws:MultiFactorAuthPresent` (Bool true): only sessions that
+    signed in with MFA may assume the role (right for roles people assume).
+    Left out: no MFA is asked for (right for roles tasks and services assume,
+    whose sessions never carry MFA)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,7 +183,9 @@ def _trust_statement(props: IamRoleWithPoliciesProps) -> PolicyStatement:
             actions=("sts:AssumeRole",),
             principals=(Principal(type="AWS", identifiers=(props.account.account_root,)),),
             conditions=(Condition(test="ArnEquals", variable="aws:PrincipalArn",
-                                  values=tuple(props.account.principal_arns)),),
+                                  values=tuple(props.account.principal_arns)),
+                        *((Condition(test="Bool", variable="aws:MultiFactorAuthPresent",
+                                     values=("true",)),) if props.account.require_mfa else ())),
         )
     if props.federated is not None:
         return PolicyStatement(

@@ -28,6 +28,10 @@ from constructs_lib.tags import RequiredTags
 
 ENGINE_VERSION = re.compile(r"^8\.(0|4)(\.\d+)?$")
 MASTER_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
+DEFAULT_MASTER_USERNAME = "dbmaster"
+# RDS's default for MySQL: whoever tries to log in knows half of the login
+# already (Security Hub RDS.25, "custom administrator username", fails on it).
+WELL_KNOWN_USERNAMES = frozenset({"admin"})
 PARAMETER_NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
 MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
 MIN_BACKUP_RETENTION_DAYS = 7
@@ -79,8 +83,11 @@ class RdsInstanceProps:
     """Weekly maintenance window (`ddd:hh24:mi-ddd:hh24:mi`). When left out, AWS picks one."""
     port: int = 3306
     """Listener port, 1150 to 65535. Left out: 3306 (MySQL's default)."""
-    master_username: str = "admin"
-    """Master user name (a letter, then up to 15 letters, digits or underscores)."""
+    master_username: str = DEFAULT_MASTER_USERNAME
+    """Master user name (a letter, then up to 15 letters, digits or underscores;
+    not RDS's default `admin`). Fixed when the instance is created: RDS cannot
+    rename it, so a new value replaces the instance, which `prevent_destroy`
+    stops at plan time."""
     db_name: str | None = None
     """Initial database to create. When left out, no database is created."""
     parameters: Mapping[str, str] = field(default_factory=dict)
@@ -277,6 +284,10 @@ def _validate(props: RdsInstanceProps, where: str) -> None:
     if not MASTER_USERNAME.match(props.master_username):
         problems.add("master_username", props.master_username,
                      "allowed is a letter followed by up to 15 letters, digits or underscores")
+    elif props.master_username.lower() in WELL_KNOWN_USERNAMES:
+        problems.add("master_username", props.master_username,
+                     "allowed is any name but RDS's default 'admin' (Security Hub RDS.25): "
+                     f"leave it out for {DEFAULT_MASTER_USERNAME!r}")
     if props.db_name is not None and not re.match(r"^[A-Za-z][A-Za-z0-9_]{0,63}$", props.db_name):
         problems.add("db_name", props.db_name,
                      "allowed is a letter followed by up to 63 letters, digits or underscores")

@@ -18,6 +18,11 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_object_lock_configuration import (
+    S3BucketObjectLockConfigurationA,
+    S3BucketObjectLockConfigurationRuleA,
+    S3BucketObjectLockConfigurationRuleDefaultRetentionA,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
@@ -54,6 +59,9 @@ from constructs_lib.tags import RequiredTags
 # S3 naming rules beyond kebab-case: 3-63 characters, and suffixes S3 reserves.
 RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3")
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+MAX_OBJECT_LOCK_DAYS = 36500
+"""S3 caps a default retention at 100 years."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +72,27 @@ class AccessLogging:
     """Name of the log bucket (not its ARN)."""
     target_prefix: str
     """Key prefix for this bucket's logs, e.g. `state-bucket/`."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectLock:
+    """S3 Object Lock (WORM) default retention for every new object version.
+
+    Applied with `aws_s3_bucket_object_lock_configuration` only, never with the
+    bucket's `object_lock_enabled` (that argument forces a new bucket): since
+    2023 S3 enables Object Lock on an existing versioned bucket through
+    PutObjectLockConfiguration, so adding this to a bucket that already holds
+    objects is an in-place change. It cannot be undone: S3 never turns Object
+    Lock off again, and versioning can no longer be suspended. Versions written
+    before it keep no retention.
+    """
+
+    mode: str
+    """`GOVERNANCE` (principals with `s3:BypassGovernanceRetention` may still
+    delete or shorten) or `COMPLIANCE` (nobody, root included, can delete a
+    version or shorten its retention until it expires)."""
+    days: int
+    """Default retention of each object version, in days (1-36500)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +117,9 @@ class S3BucketProps:
     access_logging: AccessLogging | None = None
     """Left out: no S3 server access logging (CloudTrail data events are the
     audit trail for object access)."""
+    object_lock: ObjectLock | None = None
+    """Left out: no Object Lock; versions can be deleted by whoever may delete
+    them. Set: every new object version is WORM for `days` in `mode`."""
     allow_destroy_reason: str | None = None
     """Left out: the bucket carries `prevent_destroy`. A reason (≥ 10 characters)
     lifts it and is recorded as waiver PRO001. `force_destroy` is never set."""
@@ -145,6 +177,16 @@ class S3Bucket(Construct):
             self, "lifecycle", bucket=bucket_id, rule=[_lifecycle_rule(props)],
             depends_on=[self.versioning],
         )
+        self.object_lock: S3BucketObjectLockConfigurationA | None = None
+        if props.object_lock is not None:
+            # S3 accepts an Object Lock configuration only on a versioned bucket.
+            self.object_lock = S3BucketObjectLockConfigurationA(
+                self, "object-lock", bucket=bucket_id,
+                rule=S3BucketObjectLockConfigurationRuleA(
+                    default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
+                        mode=props.object_lock.mode, days=props.object_lock.days)),
+                depends_on=[self.versioning],
+            )
         if props.access_logging is not None:
             self.logging = S3BucketLoggingA(
                 self, "logging", bucket=bucket_id,
@@ -260,5 +302,17 @@ def _validate(props: S3BucketProps, where: str) -> None:
         if props.access_logging.target_bucket == props.name:
             problems.add("access_logging.target_bucket", target,
                          "a bucket must not log into itself")
+    if props.object_lock is not None:
+        lock = props.object_lock
+        if not isinstance(lock, ObjectLock):
+            problems.add("object_lock", lock, "allowed is an ObjectLock(mode=, days=)")
+        else:
+            if lock.mode not in OBJECT_LOCK_MODES:
+                problems.add("object_lock.mode", lock.mode,
+                             f"allowed is one of {OBJECT_LOCK_MODES}")
+            if (not isinstance(lock.days, int) or isinstance(lock.days, bool)
+                    or not 1 <= lock.days <= MAX_OBJECT_LOCK_DAYS):
+                problems.add("object_lock.days", lock.days,
+                             f"allowed is a whole number of days from 1 to {MAX_OBJECT_LOCK_DAYS}")
     check_reason(problems, "allow_destroy_reason", props.allow_destroy_reason)
     problems.raise_if_any()

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import fast_synth
+from local_deploy import account_controls
 from local_deploy.least_privilege import MOTO_UNENFORCED, Refusal, apply_role_guard_rails
 from local_deploy.local_aws import (
     ENFORCING_SETTINGS,
@@ -132,6 +133,8 @@ class Report:
     peak_apply_memory: dict[str, int] = field(default_factory=dict)
     """Apply wave (its stacks joined by '+') -> the largest sum of VmRSS of its
     terraform processes and their provider plugins, in bytes."""
+    account_controls: dict = field(default_factory=dict)
+    """The CIS controls read back from the deployed account (account_controls.report)."""
     protection_check: str = "not run"
     failure: str | None = None
     seconds: float = 0.0
@@ -153,6 +156,7 @@ class Report:
             "assumed_roles": self.assumed_roles,
             "least_privilege": [asdict(r) for r in self.least_privilege],
             "moto_unenforced": [{"what": w, "reason": r} for w, r in MOTO_UNENFORCED],
+            "account_controls": self.account_controls,
             "protection_check": self.protection_check,
             "failure": self.failure,
             "seconds": round(self.seconds, 1),
@@ -259,6 +263,7 @@ def deploy(source: Path, root: Path, names: list[str], *, atlantis_yaml: Path,
                 _apply_bootstrap(tf, aws, stacks, names, report)
                 _pull_requests(tf, aws, source, pr_change, atlantis_yaml, stacks, names,
                                report)
+                report.account_controls = _read_back_controls(aws, stacks, names)
                 if variant is not None:
                     _plan_variant(tf, source, variant, names, report)
                 _check_protection(tf, report)
@@ -443,6 +448,19 @@ def _pull_requests(tf: Terraform, aws: LocalAws, source: Path, pr_change: Path,
         report.monitoring_only = [r.project for r in results]
         say(f"pr 3     planned {', '.join(report.monitoring_only) or 'nothing'}")
     report.assumed_roles = assumed_roles(aws.assumed_roles_log)
+
+
+def _read_back_controls(aws: LocalAws, stacks: dict[str, dict], names: list[str]) -> dict:
+    """The CIS controls as an auditor's SecurityAudit user reads them from the
+    account every stack was applied to (local_deploy/account_controls.py)."""
+    region = stacks[BOOTSTRAP]["provider"]["aws"][0]["region"]
+    state_bucket = stacks[names[-1]]["terraform"]["backend"]["s3"]["bucket"]
+    auditor = account_controls.auditor_credentials(aws.client("iam", region))
+    facts = account_controls.read_back(lambda service: aws.client(service, region, auditor))
+    controls = account_controls.judge(facts, state_bucket)
+    for control in controls:
+        say(f"control  {'met ' if control.met else 'FAIL'} {control.control}: {control.evidence}")
+    return account_controls.report(facts, controls)
 
 
 def _fail(report: Report, problem: str) -> None:
@@ -638,6 +656,12 @@ def summary(report: Report) -> str:
                   for r in report.least_privilege]
         lines.append("Not enforceable on moto (IAM enforces these on AWS):")
         lines += [f"  - {what}: {reason}" for what, reason in MOTO_UNENFORCED]
+    if report.account_controls:
+        lines.append("CIS controls read back from the account by a SecurityAudit user:")
+        lines += [f"  - {'met ' if c['met'] else 'FAIL'} {c['control']}: {c['evidence']}"
+                  for c in report.account_controls["controls"]]
+        lines += [f"  - stored, not acted on by moto: {g['what']} ({g['reason']})"
+                  for g in report.account_controls["moto_gaps"]]
     for plan in report.variant_plans:
         lines.append(f"variant plan of {plan.stack}: {len(plan.moved)} moved, {plan.add} to add, "
                      f"{plan.change} to change, {plan.destroy} to destroy")

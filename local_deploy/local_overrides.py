@@ -26,6 +26,34 @@ ENDPOINT_SERVICES = (
 """Every AWS service the provider may call, pointed at moto (one name per service:
 the provider rejects a service set twice under two aliases)."""
 
+SERVICE_OF_TYPE: dict[str, str | None] = {
+    "aws_acm_": "acm", "aws_athena_": "athena", "aws_caller_identity": "sts",
+    "aws_cloudtrail": "cloudtrail", "aws_cloudwatch_event_": "events",
+    "aws_cloudwatch_log_": "logs", "aws_cloudwatch_metric_alarm": "cloudwatch",
+    "aws_db_": "rds", "aws_default_network_acl": "ec2", "aws_default_security_group": "ec2",
+    "aws_dynamodb_": "dynamodb", "aws_ec2_": "ec2", "aws_ecr_": "ecr", "aws_ecs_": "ecs",
+    "aws_efs_": "efs", "aws_eip": "ec2", "aws_flow_log": "ec2", "aws_glue_": "glue",
+    "aws_grafana_": "grafana", "aws_iam_": "iam", "aws_iam_policy_document": None,
+    "aws_internet_gateway": "ec2", "aws_kms_": "kms", "aws_lambda_": "lambda", "aws_lb": "elbv2",
+    "aws_nat_gateway": "ec2", "aws_partition": None, "aws_prometheus_": "amp",
+    "aws_region": None, "aws_regions": "ec2", "aws_route": "ec2", "aws_route53_": "route53",
+    "aws_s3_": "s3", "aws_secretsmanager_": "secretsmanager", "aws_security_group": "ec2",
+    "aws_sns_": "sns", "aws_ssm_": "ssm", "aws_subnet": "ec2", "aws_vpc": "ec2",
+}
+"""Resource and data source type prefix -> the service its calls go to (the longest
+prefix wins; None: the provider answers it without a call). A type of no prefix
+here fails tests/unit/test_local_overrides.py, so a stack that starts using a new
+service gets it pointed at moto before the local deploy sends it elsewhere."""
+
+
+def service_of(resource_type: str) -> str | None:
+    """The endpoint service of `resource_type`; KeyError when no prefix covers it."""
+    matches = [prefix for prefix in SERVICE_OF_TYPE if resource_type.startswith(prefix)]
+    if not matches:
+        raise KeyError(resource_type)
+    return SERVICE_OF_TYPE[max(matches, key=len)]
+
+
 BACKEND_ENDPOINTS = ("s3", "dynamodb", "sts", "iam")
 
 

@@ -52,6 +52,7 @@ from stacks.atlantis_repo_config import (
     CHECKOUT_STRATEGY,
     IMAGE,
     cluster_name,
+    execution_role_name,
     server_repo_config,
     service_name,
     task_role_name,
@@ -73,6 +74,9 @@ CONTAINER = "atlantis"
 HOME = "/home/atlantis"
 DATA_DIR = f"{HOME}/.atlantis"
 LOG_GROUP = "/aws/ecs/atlantis/application"
+LOG_BUFFER_SIZE = "25m"
+"""The awslogs buffer of each container in non-blocking mode (Docker's default: 1m),
+held in the task's memory (TASK_MEMORY_MIB)."""
 TASK_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 # The image's own HEALTHCHECK uses curl, which both its Alpine and Debian
 # variants install (busybox wget exists only in the Alpine one).
@@ -262,7 +266,7 @@ class AtlantisStack(GovernedStack):
 
     def _execution_role(self, ecs_trust: tuple[Condition, ...]) -> IamRoleWithPolicies:
         return IamRoleWithPolicies(self, "execution-role", IamRoleWithPoliciesProps(
-            name=f"{self.base_name}-execution",
+            name=execution_role_name(self.settings.name),
             tags=self.tags,
             description="ECS pulls the image, writes logs and reads the Atlantis secrets",
             service_principals=("ecs-tasks.amazonaws.com",),
@@ -393,6 +397,17 @@ class AtlantisStack(GovernedStack):
             "awslogs-group": self.log_group.ref.name,
             "awslogs-region": self.settings.region,
             "awslogs-stream-prefix": stream_prefix,
+            # In blocking mode a write to stdout/stderr waits until the driver
+            # has handed the line on, so while CloudWatch Logs cannot take it
+            # (an outage, throttling, no route to the endpoint) Atlantis hangs
+            # mid-request, its health check fails and ECS replaces a task that
+            # was fine. Non-blocking puts the lines in a buffer and drops new
+            # ones while it is full: Atlantis keeps serving, at the price of a
+            # gap in its log (what it did stays in the PR comments and in
+            # CloudTrail). Written out so that neither ECS's default nor the
+            # account's defaultLogDriverMode setting decides it.
+            "mode": "non-blocking",
+            "max-buffer-size": LOG_BUFFER_SIZE,
         }}
 
     def _load_balancer(self) -> None:

@@ -61,6 +61,12 @@ def task_role_name(env: str) -> str:
     return f"{env}-atlantis-task"
 
 
+def execution_role_name(env: str) -> str:
+    """The role ECS starts the Atlantis task with (atlantis stack): it injects the
+    Atlantis secrets, so the secrets stack's resource policies name it."""
+    return f"{env}-atlantis-execution"
+
+
 def plan_role_name(env: str) -> str:
     return f"{env}-atlantis-plan"
 

@@ -4,7 +4,11 @@ Atlantis plans and applies with.
 
 The Atlantis roles live here, in the first stack, because every other stack's
 plan already needs them (including the atlantis stack, whose task role is the
-one principal they trust), and because the state they guard is defined here."""
+one principal they trust), and because the state they guard is defined here.
+
+The account-wide CIS baseline (password policy, support role, ECR registry
+scanning) lives here too, beside the account-wide OIDC provider: see
+`_account_baseline`."""
 
 from __future__ import annotations
 
@@ -17,6 +21,12 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
 )
+from cdktf_cdktf_provider_aws.ecr_registry_scanning_configuration import (
+    EcrRegistryScanningConfiguration,
+    EcrRegistryScanningConfigurationRule,
+    EcrRegistryScanningConfigurationRuleRepositoryFilter,
+)
+from cdktf_cdktf_provider_aws.iam_account_password_policy import IamAccountPasswordPolicy
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from constructs import Construct
 
@@ -62,6 +72,21 @@ LOCK_TABLE_CHANGES = ("dynamodb:DeleteTable", "dynamodb:UpdateContinuousBackups"
 STATE_KEY_CHANGES = ("kms:DisableKey", "kms:DisableKeyRotation", "kms:PutKeyPolicy",
                      "kms:ScheduleKeyDeletion")
 TRAIL_CHANGES = ("cloudtrail:DeleteTrail", "cloudtrail:StopLogging")
+# CIS AWS Foundations 1.8 (length >= 14) and 1.9 (remember 24); the character
+# classes and the 90-day age are what checkov's CKV_AWS_9..15 ask for.
+PASSWORD_POLICY = {
+    "minimum_password_length": 14,
+    "password_reuse_prevention": 24,
+    "max_password_age": 90,
+    "require_uppercase_characters": True,
+    "require_lowercase_characters": True,
+    "require_numbers": True,
+    "require_symbols": True,
+    "allow_users_to_change_password": True,
+    # An expired password is changed by its owner at the next sign-in, not by an admin.
+    "hard_expiry": False,
+}
+SUPPORT_POLICY = "AWSSupportAccess"
 
 
 class BootstrapStack(GovernedStack):
@@ -109,7 +134,10 @@ class BootstrapStack(GovernedStack):
             tags=self.tags.resource_tags(self.resource_name("github-actions-oidc")),
         )
         self.github_role = self._github_actions_role()
+        self.partition = DataAwsPartition(self, "partition").partition
+        self.account_id = DataAwsCallerIdentity(self, "account").account_id
         self.plan_role, self.apply_role = self._atlantis_roles()
+        self._account_baseline()
 
         self.publish("state-bucket-name", self.state_bucket.name,
                      "Bucket holding the Terraform state of every stack")
@@ -124,10 +152,51 @@ class BootstrapStack(GovernedStack):
         self.publish("atlantis-apply-role-arn", self.apply_role.arn,
                      "Role Atlantis applies with; it cannot widen itself or delete the state")
 
+    def _account_baseline(self) -> None:
+        """CIS controls that exist once per account, not per environment: the
+        IAM password policy and the support role (IAM is global), and ECR's
+        registry scanning configuration (one per account and Region).
+
+        Account-wide, like the GitHub OIDC provider above: a second environment
+        sharing this account must not build them again (the two bootstraps would
+        overwrite each other's password policy and scanning rules), so they stay
+        here, in the environment that owns the account, and nowhere else."""
+        self.password_policy = IamAccountPasswordPolicy(self, "password-policy",
+                                                        **PASSWORD_POLICY)
+        iam = f"arn:{self.partition}:iam::{self.account_id}"
+        # CIS 1.17. People of this account (IAM users, and roles they assumed
+        # with MFA) may assume it, and only from a session that signed in with
+        # MFA. IAM Identity Center sessions carry no MFA key: such users get
+        # AWSSupportAccess through a permission set instead.
+        self.support_role = IamRoleWithPolicies(self, "support-role", IamRoleWithPoliciesProps(
+            name=self.resource_name("support"),
+            description="CIS 1.17: people of this account open and manage AWS Support cases "
+                        "during incidents (MFA required)",
+            tags=self.tags,
+            account=AccountTrust(account_root=f"{iam}:root",
+                                 principal_arns=(f"{iam}:user/*", f"{iam}:role/*"),
+                                 require_mfa=True),
+            managed_policy_arns=(f"arn:{self.partition}:iam::aws:policy/{SUPPORT_POLICY}",),
+        ))
+        # BASIC scanning (free, AWS-native) of every image pushed to any
+        # repository of the registry; it supersedes the repositories' own
+        # scan_on_push. ENHANCED (Amazon Inspector, continuous rescans of the
+        # OS and language packages) is billed per image and needs Inspector
+        # enabled for the account: the upgrade is scan_type="ENHANCED" with
+        # scan_frequency="CONTINUOUS_SCAN" once Inspector is.
+        self.registry_scanning = EcrRegistryScanningConfiguration(
+            self, "ecr-registry-scanning",
+            scan_type="BASIC",
+            rule=[EcrRegistryScanningConfigurationRule(
+                scan_frequency="SCAN_ON_PUSH",
+                repository_filter=[EcrRegistryScanningConfigurationRuleRepositoryFilter(
+                    filter="*", filter_type="WILDCARD")],
+            )],
+        )
+
     def _atlantis_roles(self) -> tuple[IamRoleWithPolicies, IamRoleWithPolicies]:
         env = self.settings.name
-        partition = DataAwsPartition(self, "partition").partition
-        account = DataAwsCallerIdentity(self, "account").account_id
+        partition, account = self.partition, self.account_id
         iam = f"arn:{partition}:iam::{account}"
         glue = f"arn:{partition}:glue:{self.settings.region}:{account}"
         trust = AccountTrust(account_root=f"{iam}:root",

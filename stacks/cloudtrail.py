@@ -1,5 +1,6 @@
-"""Audit trail: multi-Region CloudTrail into its own bucket and CloudWatch Logs,
-Athena over the trail logs, and EventBridge rules that report security events."""
+"""Audit trail: multi-Region CloudTrail (with S3 data events) into its own WORM
+bucket and CloudWatch Logs, Athena over the trail logs, and the security events
+(EventBridge rules and the CIS metric filters with their alarms)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,17 @@ from cdktf_cdktf_provider_aws.athena_workgroup import (
     AthenaWorkgroupConfigurationResultConfiguration,
     AthenaWorkgroupConfigurationResultConfigurationEncryptionConfiguration,
 )
-from cdktf_cdktf_provider_aws.cloudtrail import Cloudtrail
+from cdktf_cdktf_provider_aws.cloudtrail import (
+    Cloudtrail,
+    CloudtrailEventSelector,
+    CloudtrailEventSelectorDataResource,
+)
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
+from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
+    CloudwatchLogMetricFilter,
+    CloudwatchLogMetricFilterMetricTransformation,
+)
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.data_aws_regions import DataAwsRegions
@@ -39,8 +48,9 @@ from constructs_lib.iam_role_policy import (
     PolicyStatement,
     Principal,
 )
+from constructs_lib.metric_alarm import AlarmThresholdProps, MetricAlarm, MetricAlarmProps
 from constructs_lib.refs import KeyRef
-from constructs_lib.s3_bucket import S3Bucket, S3BucketProps
+from constructs_lib.s3_bucket import ObjectLock, S3Bucket, S3BucketProps
 from constructs_lib.sns import SnsTopic, SnsTopicProps
 from stacks.base import GLOBAL_REGION, BuildContext, GovernedStack
 from stacks.spec import StackSpec
@@ -51,6 +61,14 @@ ATHENA_BYTES_SCANNED_CUTOFF = 10 * 1024**3
 """A runaway query over years of trail logs stops at 10 GiB scanned."""
 PROJECTION_START = "2024/01/01"
 """First day partition projection offers; earlier days hold no trail logs."""
+TRAIL_OBJECT_LOCK_MODE = "COMPLIANCE"
+"""WORM mode of the trail bucket. Compliance, not governance: the logs are the
+evidence against whoever holds admin rights, and in governance mode any
+principal with `s3:BypassGovernanceRetention` (every administrator) could still
+delete them. The price is accepted: no one, root included, can delete a log
+version or the bucket before its retention ends, and the retention can be
+lengthened but never shortened."""
+S3_OBJECT = "AWS::S3::Object"
 
 # The columns of the CloudTrail table in the Athena documentation
 # ("Creating the table for CloudTrail logs in Athena using manual partitioning").
@@ -172,9 +190,170 @@ SECURITY_EVENT_RULES = (
 )
 
 
+CIS_METRIC_NAMESPACE = "CISBenchmark"
+"""CloudWatch namespace of the CIS metrics, as the benchmark suggests; the
+environment is appended (`CISBenchmark/<env>`) so that two environments in one
+account keep apart."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CisMetricFilter:
+    """One CIS AWS Foundations Benchmark monitoring control: a metric filter on
+    the trail's log group and an alarm on its metric, sent to the security topic."""
+
+    control: str
+    """The benchmark section, v3.0.0 (the same numbers in v1.5.0): `4.1` ... `4.15`."""
+    what: str
+    """Kebab-case name: filter `<env>-cis-<what>`, metric `<what>`, alarm
+    `<env>-cloudtrail-<what>-<severity>`."""
+    severity: str
+    """`critical`, `warning` or `info`: the last part of the alarm name (every
+    one of them alarms the security topic)."""
+    title: str
+    """The control as the benchmark words it, used in the alarm description."""
+    pattern: str
+    """The benchmark's filter pattern, verbatim (auditing tools compare it as text)."""
+
+
+# The filter patterns of the CIS AWS Foundations Benchmark v3.0.0, section 4
+# (Monitoring), as the benchmark prints them; v1.5.0 numbers them alike. 4.16
+# (Security Hub enabled) is no metric filter.
+CIS_METRIC_FILTERS = (
+    CisMetricFilter(
+        control="4.1", what="unauthorized-api-calls", severity="warning",
+        title="Unauthorized API calls",
+        pattern=('{ ($.errorCode ="*UnauthorizedOperation") || ($.errorCode ="AccessDenied*") '
+                 '&& ($.sourceIPAddress!="delivery.logs.amazonaws.com") '
+                 '&& ($.eventName!="HeadBucket") }'),
+    ),
+    CisMetricFilter(
+        control="4.2", what="console-sign-in-without-mfa", severity="warning",
+        title="Management Console sign-in without MFA",
+        pattern='{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }',
+    ),
+    CisMetricFilter(
+        control="4.3", what="root-account-usage", severity="critical",
+        title="Usage of the root account",
+        pattern=('{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+                 '&& $.eventType != "AwsServiceEvent" }'),
+    ),
+    CisMetricFilter(
+        control="4.4", what="iam-policy-changes", severity="warning",
+        title="IAM policy changes",
+        pattern=('{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||'
+                 '($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||'
+                 '($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||'
+                 '($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||'
+                 '($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||'
+                 '($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||'
+                 '($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||'
+                 '($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}'),
+    ),
+    CisMetricFilter(
+        control="4.5", what="cloudtrail-changes", severity="critical",
+        title="CloudTrail configuration changes",
+        pattern=('{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || '
+                 '($.eventName = DeleteTrail) || ($.eventName = StartLogging) || '
+                 '($.eventName = StopLogging) }'),
+    ),
+    CisMetricFilter(
+        control="4.6", what="console-authentication-failures", severity="warning",
+        title="AWS Management Console authentication failures",
+        pattern='{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }',
+    ),
+    CisMetricFilter(
+        control="4.7", what="cmk-disabled-or-deleted", severity="critical",
+        title="Disabling or scheduled deletion of customer created CMKs",
+        pattern=('{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||'
+                 '($.eventName=ScheduleKeyDeletion)) }'),
+    ),
+    CisMetricFilter(
+        control="4.8", what="s3-bucket-policy-changes", severity="warning",
+        title="S3 bucket policy changes",
+        pattern=('{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || '
+                 '($.eventName = PutBucketPolicy) || ($.eventName = PutBucketCors) || '
+                 '($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || '
+                 '($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || '
+                 '($.eventName = DeleteBucketLifecycle) || '
+                 '($.eventName = DeleteBucketReplication)) }'),
+    ),
+    CisMetricFilter(
+        control="4.9", what="config-changes", severity="warning",
+        title="AWS Config configuration changes",
+        pattern=('{ ($.eventSource = config.amazonaws.com) && '
+                 '(($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel)||'
+                 '($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }'),
+    ),
+    CisMetricFilter(
+        control="4.10", what="security-group-changes", severity="info",
+        title="Security group changes",
+        pattern=('{ ($.eventName = AuthorizeSecurityGroupIngress) || '
+                 '($.eventName = AuthorizeSecurityGroupEgress) || '
+                 '($.eventName = RevokeSecurityGroupIngress) || '
+                 '($.eventName = RevokeSecurityGroupEgress) || '
+                 '($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) || '
+                 # Later benchmark versions add it: the API that edits a rule in place
+                 # (what an update of aws_vpc_security_group_ingress_rule calls).
+                 '($.eventName = ModifySecurityGroupRules) }'),
+    ),
+    CisMetricFilter(
+        control="4.11", what="nacl-changes", severity="info",
+        title="Network Access Control List (NACL) changes",
+        pattern=('{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || '
+                 '($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || '
+                 '($.eventName = ReplaceNetworkAclEntry) || '
+                 '($.eventName = ReplaceNetworkAclAssociation) }'),
+    ),
+    CisMetricFilter(
+        control="4.12", what="network-gateway-changes", severity="info",
+        title="Changes to network gateways",
+        pattern=('{ ($.eventName = CreateCustomerGateway) || '
+                 '($.eventName = DeleteCustomerGateway) || ($.eventName = AttachInternetGateway) || '
+                 '($.eventName = CreateInternetGateway) || ($.eventName = DeleteInternetGateway) || '
+                 '($.eventName = DetachInternetGateway) }'),
+    ),
+    CisMetricFilter(
+        control="4.13", what="route-table-changes", severity="info",
+        title="Route table changes",
+        pattern=('{ ($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || '
+                 '($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || '
+                 '($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || '
+                 '($.eventName = DisassociateRouteTable) }'),
+    ),
+    CisMetricFilter(
+        control="4.14", what="vpc-changes", severity="info",
+        title="VPC changes",
+        pattern=('{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) || '
+                 '($.eventName = ModifyVpcAttribute) || ($.eventName = AcceptVpcPeeringConnection) || '
+                 '($.eventName = CreateVpcPeeringConnection) || '
+                 '($.eventName = DeleteVpcPeeringConnection) || '
+                 '($.eventName = RejectVpcPeeringConnection) || '
+                 '($.eventName = AttachClassicLinkVpc) || ($.eventName = DetachClassicLinkVpc) || '
+                 '($.eventName = DisableVpcClassicLink) || ($.eventName = EnableVpcClassicLink) }'),
+    ),
+    CisMetricFilter(
+        control="4.15", what="organizations-changes", severity="warning",
+        title="AWS Organizations changes",
+        pattern=('{ ($.eventSource = organizations.amazonaws.com) && '
+                 '(($.eventName = "AcceptHandshake") || ($.eventName = "AttachPolicy") || '
+                 '($.eventName = "CreateAccount") || ($.eventName = "CreateOrganizationalUnit") || '
+                 '($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") || '
+                 '($.eventName = "DeleteOrganization") || '
+                 '($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") || '
+                 '($.eventName = "DetachPolicy") || ($.eventName = "DisablePolicyType") || '
+                 '($.eventName = "EnablePolicyType") || '
+                 '($.eventName = "InviteAccountToOrganization") || '
+                 '($.eventName = "LeaveOrganization") || ($.eventName = "MoveAccount") || '
+                 '($.eventName = "RemoveAccountFromOrganization") || '
+                 '($.eventName = "UpdatePolicy") || ($.eventName = "UpdateOrganizationalUnit")) }'),
+    ),
+)
+
+
 class CloudtrailStack(GovernedStack):
     """The `<env>-trail` trail, its bucket and log group, Athena over its logs,
-    and security-event rules reporting to `<env>-security-events`."""
+    and security-event rules and CIS metric-filter alarms reporting to
+    `<env>-security-events`."""
 
     def __init__(self, scope: Construct, spec: StackSpec, context: BuildContext):
         super().__init__(scope, spec, context)
@@ -210,6 +389,7 @@ class CloudtrailStack(GovernedStack):
             # CloudTrail wants the log-stream wildcard on the group ARN.
             cloud_watch_logs_group_arn=f"{self.log_group.arn}:*",
             cloud_watch_logs_role_arn=self.logs_role.arn,
+            event_selector=self._event_selectors(),
             tags=self.tags.resource_tags(self.trail_name),
             depends_on=[self.bucket.policy, *self.logs_role.policies.values()],
         )
@@ -221,6 +401,7 @@ class CloudtrailStack(GovernedStack):
             where=self.trail.node.path)
         self._athena()
         self.security_topic = self._security_events()
+        self.cis_alarms = self._cis_metric_filters(self.security_topic)
 
         self.publish("trail-arn", self.trail.arn, "ARN of the multi-Region CloudTrail trail")
         self.publish("trail-bucket-name", self.bucket.bucket.bucket,
@@ -267,7 +448,44 @@ class CloudtrailStack(GovernedStack):
             tags=self.tags,
             kms_key=self.cloudtrail_key,
             extra_policy_statements=statements,
+            # WORM for as long as the trail's events are kept in CloudWatch Logs
+            # (the lifecycle keeps current log files for good; Object Lock also
+            # holds back the 90-day noncurrent-version expiry until it ends).
+            # An existing bucket gets it in place: S3 allows Object Lock on a
+            # versioned bucket through PutObjectLockConfiguration, which is all
+            # aws_s3_bucket_object_lock_configuration calls; the bucket's own
+            # object_lock_enabled stays unset (it would replace the bucket). Log
+            # files delivered before the apply keep no retention.
+            object_lock=ObjectLock(mode=TRAIL_OBJECT_LOCK_MODE,
+                                   days=self.settings.log_retention_days),
         ))
+
+    def _event_selectors(self) -> list[CloudtrailEventSelector]:
+        """Management events (read and write, as before) plus S3 object-level
+        (data) events of the two buckets whose objects are evidence."""
+        state_bucket_arn = f"arn:{self.partition}:s3:::{self.settings.state.bucket}"
+        return [
+            # The Terraform state (bootstrap's bucket): who read a state file (it
+            # holds every resource's attributes) and who wrote or deleted one.
+            CloudtrailEventSelector(
+                read_write_type="All",
+                include_management_events=True,
+                data_resource=[CloudtrailEventSelectorDataResource(
+                    type=S3_OBJECT, values=[f"{state_bucket_arn}/"])],
+            ),
+            # The trail's own bucket, reads only: write data events here would log
+            # CloudTrail's own PutObject of every log file, which is delivered as a
+            # new log file, which is logged again: a loop that never settles and is
+            # billed per event. Writes to this bucket are covered otherwise: Object
+            # Lock keeps every version, and log file validation (digest files)
+            # shows a changed or missing file.
+            CloudtrailEventSelector(
+                read_write_type="ReadOnly",
+                include_management_events=False,
+                data_resource=[CloudtrailEventSelectorDataResource(
+                    type=S3_OBJECT, values=[f"{self.bucket.arn}/"])],
+            ),
+        ]
 
     def _logs_role(self) -> IamRoleWithPolicies:
         return IamRoleWithPolicies(self, "trail-logs-role", IamRoleWithPoliciesProps(
@@ -372,7 +590,8 @@ class CloudtrailStack(GovernedStack):
             name=self.resource_name("security-events"),
             tags=self.tags,
             kms_key=self.sns_key,
-            publisher_services=("events.amazonaws.com",),
+            # EventBridge for the rules, CloudWatch for the CIS alarms.
+            publisher_services=("cloudwatch.amazonaws.com", "events.amazonaws.com"),
             email_subscriptions=(self.settings.alarm_email,) if self.settings.alarm_email else (),
             account_id=self.account_id,
             partition=self.partition,
@@ -400,6 +619,37 @@ class CloudtrailStack(GovernedStack):
                     pattern=spec.pattern,
                 ))
         return topic
+
+    def _cis_metric_filters(self, topic: SnsTopic) -> dict[str, MetricAlarm]:
+        """The CIS monitoring controls on the trail's log group: one metric filter
+        and one alarm per row of CIS_METRIC_FILTERS, alarming this stack's
+        security topic directly (the monitoring topics deploy in the same phase)."""
+        namespace = f"{CIS_METRIC_NAMESPACE}/{self.settings.name}"
+        alarms: dict[str, MetricAlarm] = {}
+        for spec in CIS_METRIC_FILTERS:
+            filter_name = self.resource_name("cis", spec.what)
+            CloudwatchLogMetricFilter(
+                self, f"cis-{spec.what}-filter",
+                name=filter_name,
+                log_group_name=self.log_group.log_group.name,
+                pattern=spec.pattern,
+                metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
+                    name=spec.what, namespace=namespace, value="1"),
+            )
+            alarms[spec.what] = MetricAlarm(self, f"cis-{spec.what}-alarm", MetricAlarmProps(
+                alarm=AlarmThresholdProps(
+                    what=spec.what, severity=spec.severity,
+                    namespace=namespace, metric_name=spec.what,
+                    comparison_operator="GreaterThanOrEqualToThreshold", threshold=1,
+                    statistic="Sum", evaluation_periods=1, period=300,
+                    description=(f"CIS AWS Foundations {spec.control}: {spec.title} in the "
+                                 f"trail {self.trail_name} (metric filter {filter_name})"),
+                ),
+                stack=self.spec.name,
+                tags=self.tags,
+                actions=(topic.ref,),
+            ))
+        return alarms
 
     def _security_events_forwarder(self) -> EventForwarder | None:
         """IAM and console sign-in events reach only us-east-1's default bus;

@@ -1,5 +1,6 @@
 """Metrics and alerting: AMP and AMG workspaces, the three alert topics, platform
-alarms, and EventBridge routing of earlier stacks' alarms to the topics."""
+alarms, and EventBridge routing of earlier stacks' alarms and of the database's
+RDS events to the topics."""
 
 from __future__ import annotations
 
@@ -90,6 +91,18 @@ ALARMS = (
         description="Atlantis service memory above 90 % for 10 minutes."),
 )
 
+# The database's RDS events by the topic that gets them. RDS puts them on the
+# default bus by itself, so unlike an RDS event subscription (which would name a
+# topic of this later stack from the rds stack) nothing points the wrong way.
+RDS_INSTANCE_EVENT = "RDS DB Instance Event"
+"""The EventBridge detail-type of an RDS DB instance's events."""
+RDS_EVENT_CATEGORIES = {
+    # Down, switched to the standby, or running out of storage: act now.
+    "critical": ("failover", "failure", "low storage"),
+    # Planned work and notices (patches, reboots, a stopped instance).
+    "warning": ("maintenance", "notification"),
+}
+
 # Read-only CloudWatch and Logs Insights access for Grafana's CloudWatch data
 # source (the AmazonGrafanaCloudWatchAccess policy of the AMG documentation),
 # split by what each action can be limited to.
@@ -110,7 +123,8 @@ PROMETHEUS_QUERY = (
 
 class MonitoringStack(GovernedStack):
     """AMP `<env>-amp`, AMG `<env>-grafana`, topics `<env>-alerts-<severity>`,
-    the Atlantis alarms, and the rules routing alarms of earlier stacks."""
+    the Atlantis alarms, and the rules routing alarms of earlier stacks and the
+    database's RDS events."""
 
     def __init__(self, scope: Construct, spec: StackSpec, context: BuildContext):
         super().__init__(scope, spec, context)
@@ -125,6 +139,7 @@ class MonitoringStack(GovernedStack):
         self._grafana()
         self._alarms()
         self._route_earlier_alarms()
+        self._route_rds_events()
 
         for severity, topic in self.topics.items():
             self.publish(f"{severity}-topic-arn", topic.arn, f"SNS topic for {severity} alerts")
@@ -290,6 +305,32 @@ class MonitoringStack(GovernedStack):
             },
         }
 
+    # --- RDS events ------------------------------------------------------------
+    def _route_rds_events(self) -> None:
+        """Events of the rds stack's instance (by the identifier it publishes),
+        one rule per topic."""
+        instance = self.consume("rds", "db-instance-id")
+        self.rds_event_rules: dict[str, CloudwatchEventRule] = {}
+        for severity, categories in RDS_EVENT_CATEGORIES.items():
+            name = self.resource_name("rds-events", severity)
+            rule = CloudwatchEventRule(
+                self, f"rds-events-{severity}",
+                name=name,
+                description=f"RDS events of the database ({', '.join(categories)}) -> "
+                            f"{severity} topic",
+                event_pattern=json.dumps(_rds_event_pattern(instance, categories),
+                                         sort_keys=True),
+                tags=self.tags.resource_tags(name),
+            )
+            CloudwatchEventTarget(
+                self, f"rds-events-{severity}-topic",
+                rule=rule.name,
+                target_id=f"alerts-{severity}",
+                arn=self.topics[severity].arn,
+                input_transformer=_rds_event_message(),
+            )
+            self.rds_event_rules[severity] = rule
+
     def _forward_route53_alarms(self) -> None:
         """Route 53 health-check alarms live in us-east-1 and their state changes
         reach only that Region's default bus: forward them to this Region's
@@ -321,6 +362,30 @@ class MonitoringStack(GovernedStack):
                         f"default bus in {self.settings.region}",
             pattern=pattern,
         ))
+
+
+def _rds_event_pattern(instance: str, categories: tuple[str, ...]) -> dict:
+    """Events of the DB instance `instance` in any of `categories` (an event
+    lists its categories; one in common matches)."""
+    return {
+        "source": ["aws.rds"],
+        "detail-type": [RDS_INSTANCE_EVENT],
+        "detail": {"SourceIdentifier": [instance], "EventCategories": list(categories)},
+    }
+
+
+def _rds_event_message() -> CloudwatchEventTargetInputTransformer:
+    """One line naming the instance, what happened and the RDS event id."""
+    return CloudwatchEventTargetInputTransformer(
+        input_paths={
+            "instance": "$.detail.SourceIdentifier",
+            "event": "$.detail.EventID",
+            "message": "$.detail.Message",
+            "region": "$.region",
+            "time": "$.time",
+        },
+        input_template=json.dumps("RDS <instance> in <region> at <time>: <message> (<event>)"),
+    )
 
 
 def _alarm_message() -> CloudwatchEventTargetInputTransformer:

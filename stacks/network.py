@@ -3,7 +3,15 @@ route tables, flow logs, the closed default security group and endpoints."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.default_network_acl import (
+    DefaultNetworkAcl,
+    DefaultNetworkAclEgress,
+    DefaultNetworkAclIngress,
+)
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.ec2_transit_gateway import Ec2TransitGateway
 from cdktf_cdktf_provider_aws.ec2_transit_gateway_vpc_attachment import (
@@ -23,7 +31,12 @@ from constructs import Construct
 
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
 from constructs_lib.iam_role_policy import IamRoleWithPolicies, IamRoleWithPoliciesProps
-from constructs_lib.policy_document import Condition, PolicyStatement
+from constructs_lib.policy_document import (
+    Condition,
+    PolicyStatement,
+    Principal,
+    policy_document,
+)
 from constructs_lib.refs import KeyRef, VpcRef
 from constructs_lib.security_group import EgressRule, SecurityGroup, SecurityGroupProps
 from environments.settings import SubnetSettings
@@ -31,6 +44,62 @@ from stacks.base import BuildContext, GovernedStack
 from stacks.spec import StackSpec
 
 ANYWHERE = "0.0.0.0/0"
+ALL_PROTOCOLS, TCP = "-1", "6"
+VPC_CIDR = "vpc-cidr"
+"""`AclRule.cidr` for the VPC's own range (`network.vpc_cidr` of the settings)."""
+# Endpoint policies name every principal and narrow it by conditions: an
+# endpoint policy cannot name the callers, only what their requests carry.
+EVERYONE = Principal(type="*", identifiers=("*",))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AclRule:
+    """One allow entry of the default network ACL, and the traffic it is there for."""
+
+    rule_no: int
+    protocol: str
+    """ALL_PROTOCOLS (ports 0-0) or TCP: numbers, as the API answers, so the state
+    read back matches the configuration."""
+    ports: tuple[int, int]
+    """First and last port."""
+    cidr: str
+    """ANYWHERE, or VPC_CIDR."""
+    why: str
+
+
+# CIS 5.1: no ingress from 0.0.0.0/0 to 22 or 3389. A network ACL is stateless,
+# so the ingress list also admits the replies to what is opened from inside, and
+# everything it does not list is denied by the ACL's final `*` entry. Not listed,
+# on purpose:
+# - UDP: the Amazon DNS server, task metadata and Amazon Time Sync are never
+#   filtered by an ACL, and nothing here speaks UDP to the internet;
+# - ICMP "fragmentation needed" (path MTU discovery): every flow to the internet
+#   is TCP with an MSS of at most 1460 on 1500-byte paths; add
+#   `icmp`, type 3, code 4 from ANYWHERE if clients behind tunnels see stalls;
+# - networks behind the transit gateway (when enabled) may answer connections
+#   the VPC opens (the ephemeral rules), but opening connections into the VPC
+#   takes an entry for their CIDR.
+DEFAULT_ACL_INGRESS = (
+    AclRule(rule_no=100, protocol=ALL_PROTOCOLS, ports=(0, 0), cidr=VPC_CIDR,
+            why="between the subnets: the ALB to the tasks, the tasks to RDS, EFS and the "
+                "Secrets Manager endpoint, the private subnets to the NAT gateway, and the "
+                "replies to all of them"),
+    AclRule(rule_no=110, protocol=TCP, ports=(443, 443), cidr=ANYWHERE,
+            why="HTTPS to the public ALB (its security group narrows who may connect)"),
+    AclRule(rule_no=120, protocol=TCP, ports=(80, 80), cidr=ANYWHERE,
+            why="HTTP to the public ALB, which redirects it to HTTPS"),
+    AclRule(rule_no=130, protocol=TCP, ports=(1024, 3388), cidr=ANYWHERE,
+            why="replies from the internet to the NAT gateway (it translates to source ports "
+                "1024-65535) and from S3 through the gateway endpoint to the tasks: below RDP"),
+    AclRule(rule_no=140, protocol=TCP, ports=(3390, 65535), cidr=ANYWHERE,
+            why="the same replies above RDP; 3389 stays closed, so the rare NAT connection "
+                "that draws source port 3389 gets no reply and is retried by its client"),
+)
+DEFAULT_ACL_EGRESS = (
+    AclRule(rule_no=100, protocol=ALL_PROTOCOLS, ports=(0, 0), cidr=ANYWHERE,
+            why="replies of the ALB to its clients and every connection opened from inside; "
+                "the security groups decide what may leave"),
+)
 
 
 class NetworkStack(GovernedStack):
@@ -40,8 +109,10 @@ class NetworkStack(GovernedStack):
     def __init__(self, scope: Construct, spec: StackSpec, context: BuildContext):
         super().__init__(scope, spec, context)
         self.account_id = DataAwsCallerIdentity(self, "account").account_id
+        self.partition = DataAwsPartition(self, "partition").partition
         self._vpc_and_subnets()
         self._closed_default_security_group()
+        self._default_network_acl()
         self._public_routing()
         self._private_routing()
         self._s3_endpoint()
@@ -85,9 +156,29 @@ class NetworkStack(GovernedStack):
             vpc_id=self.vpc.id,
             tags=self.tags.resource_tags(self.resource_name("default-closed")),
         )
-        # The default network ACL is left as AWS creates it (allow all): the
-        # stateful security groups are the control; a stateless deny list here
-        # would have to re-open the ephemeral ports the NAT return path needs.
+
+    def _default_network_acl(self) -> None:
+        """Adopt the default network ACL, the one every subnet uses, with the
+        entries of DEFAULT_ACL_INGRESS and DEFAULT_ACL_EGRESS in place of AWS's
+        allow-all (the provider removes every entry it does not list). The
+        stateful security groups stay the fine-grained control."""
+        def cidr(rule: AclRule) -> str:
+            return self.settings.network.vpc_cidr if rule.cidr == VPC_CIDR else rule.cidr
+
+        self.default_network_acl = DefaultNetworkAcl(
+            self, "default-network-acl",
+            default_network_acl_id=self.vpc.default_network_acl_id,
+            # Listed, although every subnet is in it already: the provider plans
+            # to remove (and never can) any member the configuration leaves out.
+            subnet_ids=[s.id for s in (*self.public_subnets, *self.private_subnets)],
+            ingress=[DefaultNetworkAclIngress(
+                rule_no=r.rule_no, action="allow", protocol=r.protocol, from_port=r.ports[0],
+                to_port=r.ports[1], cidr_block=cidr(r)) for r in DEFAULT_ACL_INGRESS],
+            egress=[DefaultNetworkAclEgress(
+                rule_no=r.rule_no, action="allow", protocol=r.protocol, from_port=r.ports[0],
+                to_port=r.ports[1], cidr_block=cidr(r)) for r in DEFAULT_ACL_EGRESS],
+            tags=self.tags.resource_tags(self.resource_name("default-acl")),
+        )
 
     def _public_routing(self) -> None:
         """The internet gateway and the one route table all public subnets share."""
@@ -150,12 +241,31 @@ class NetworkStack(GovernedStack):
 
     def _s3_endpoint(self) -> None:
         # S3 traffic of the private subnets (ECR layers, state, logs) bypasses the NAT.
+        account = (self.account_id,)
+        layers = f"arn:{self.partition}:s3:::prod-{self.settings.region}-starport-layer-bucket/*"
+        self.s3_endpoint_policy = policy_document(self, "s3-endpoint-policy", (
+            # Our principals on our buckets only: nothing in the VPC copies data
+            # to another account's bucket or works with another account's keys.
+            PolicyStatement(
+                sid="OwnPrincipalsOnOwnBuckets", actions=("s3:*",), resources=("*",),
+                principals=(EVERYONE,),
+                conditions=(Condition(test="StringEquals", variable="aws:PrincipalAccount",
+                                      values=account),
+                            Condition(test="StringEquals", variable="aws:ResourceAccount",
+                                      values=account))),
+            # Fargate pulls ECR image layers from this AWS-owned bucket with URLs
+            # ECR signs: neither the bucket nor the signer is ours (AWS's minimum
+            # for ECR behind an S3 endpoint).
+            PolicyStatement(sid="EcrImageLayers", actions=("s3:GetObject",),
+                            resources=(layers,), principals=(EVERYONE,)),
+        ))
         self.s3_endpoint = VpcEndpoint(
             self, "s3-endpoint",
             vpc_id=self.vpc.id,
             service_name=f"com.amazonaws.{self.settings.region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[t.id for t in self.private_route_tables],
+            policy=self.s3_endpoint_policy.json,
             tags=self.tags.resource_tags(self.resource_name("s3-endpoint")),
         )
 

@@ -83,6 +83,16 @@ class RdsStack(GovernedStack):
             # monitoring and backups do not go through the instance's ENI).
         ))
 
+        # The master user is the construct's default `dbmaster`, not RDS's
+        # `admin` (Security Hub RDS.25). RDS fixes the name when it creates the
+        # instance (ModifyDBInstance cannot change it, a restored snapshot keeps
+        # its own), so on an instance created as `admin` Terraform plans a
+        # replacement, and prevent_destroy stops that plan ("Instance cannot be
+        # destroyed"): a new instance would start empty. Nothing goes into
+        # address_changes: the address stays, and the ledger refuses a Replace
+        # of an address still synthesized. An instance holding data moves as a
+        # second RdsInstance under a new id, the data copied (mysqldump or DMS)
+        # and the contracts published from it, then a Remove of the old one.
         self.database = RdsInstance(self, "mysql", RdsInstanceProps(
             name=name,
             tags=self.tags,

@@ -110,6 +110,20 @@ def test_container_is_pinned_read_only_and_unprivileged(containers):
     assert containers["tmp-permissions"]["essential"] is False
 
 
+def test_containers_log_without_blocking(containers):
+    # A CloudWatch Logs outage must not stall Atlantis: lines wait in a 25 MiB
+    # buffer per container and are dropped while it is full.
+    assert set(containers) == {"atlantis", "tmp-permissions"}
+    for name, container in containers.items():
+        assert container["logConfiguration"] == {"logDriver": "awslogs", "options": {
+            "awslogs-group": "/aws/ecs/atlantis/application",
+            "awslogs-region": "ap-northeast-2",
+            "awslogs-stream-prefix": "atlantis" if name == "atlantis" else "init",
+            "mode": "non-blocking",
+            "max-buffer-size": "25m",
+        }}, name
+
+
 def test_container_configuration_and_secrets(containers):
     atlantis = containers["atlantis"]
     env = {e["name"]: e["value"] for e in atlantis["environment"]}

@@ -112,7 +112,7 @@ def test_github_role_trusts_only_the_repository_and_branches(boot):
 
 def test_github_role_reaches_only_the_state(boot):
     assert set(by_name(boot, "aws_iam_role")) == {
-        "prod-github-actions", "prod-atlantis-plan", "prod-atlantis-apply"}
+        "prod-github-actions", "prod-atlantis-plan", "prod-atlantis-apply", "prod-support"}
     attached = {a["role"] for a in boot["resource"]["aws_iam_role_policy_attachment"].values()}
     assert not [r for r in attached if "github-actions" in r]
     policy = policy_at(boot, "bootstrap/github-actions-role/policy-terraform-state-document")
@@ -199,3 +199,52 @@ def test_ssm_parameters(boot):
     assert set(published(boot)) == {f"/prod/bootstrap/{n}" for n in (
         "state-bucket-name", "lock-table-name", "state-key-arn", "github-actions-role-arn",
         "atlantis-plan-role-arn", "atlantis-apply-role-arn")}
+
+
+# --- the account baseline: CIS controls that exist once per account ----------
+ACCOUNT_WIDE = ("aws_iam_account_password_policy", "aws_ecr_registry_scanning_configuration")
+
+
+def test_password_policy_meets_cis_1_8_and_1_9(boot):
+    policy = one(boot, "aws_iam_account_password_policy")
+    assert policy["minimum_password_length"] >= 14
+    assert policy["password_reuse_prevention"] == 24
+    assert 0 < policy["max_password_age"] <= 90
+    assert all(policy[k] is True for k in (
+        "require_uppercase_characters", "require_lowercase_characters", "require_numbers",
+        "require_symbols", "allow_users_to_change_password"))
+    assert policy["hard_expiry"] is False
+
+
+def test_support_role_has_aws_support_access_and_needs_mfa(boot):
+    [attachment] = attachments(boot, "prod-support")
+    assert attachment["policy_arn"] == (
+        "arn:${data.aws_partition.partition.partition}:iam::aws:policy/AWSSupportAccess")
+    (statement,) = policy_at(boot, "bootstrap/support-role/trust-policy")["statement"]
+    assert statement["actions"] == ["sts:AssumeRole"]
+    assert statement["principals"] == [{"type": "AWS", "identifiers": [f"{ACCOUNT}:root"]}]
+    assert conditions(statement) == {
+        ("ArnEquals", "aws:PrincipalArn"): [f"{ACCOUNT}:user/*", f"{ACCOUNT}:role/*"],
+        ("Bool", "aws:MultiFactorAuthPresent"): ["true"],
+    }
+    # Nothing beyond AWSSupportAccess: no inline policy.
+    assert not [p for p in boot["resource"]["aws_iam_role_policy"].values()
+                if p["name"].startswith("prod-support-")]
+
+
+def test_ecr_registry_scans_every_image_on_push(boot):
+    scanning = one(boot, "aws_ecr_registry_scanning_configuration")
+    assert scanning["scan_type"] == "BASIC"
+    assert scanning["rule"] == [{"scan_frequency": "SCAN_ON_PUSH", "repository_filter": [
+        {"filter": "*", "filter_type": "WILDCARD"}]}]
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_account_wide_singletons_live_only_in_bootstrap(stack_json, stack):
+    found = stack_json(stack)["resource"]
+    expected = 1 if stack == "bootstrap" else 0
+    for kind in ACCOUNT_WIDE:
+        assert len(found.get(kind, {})) == expected, (stack, kind)
+    support = [a for a in found.get("aws_iam_role_policy_attachment", {}).values()
+               if a["policy_arn"].endswith(":policy/AWSSupportAccess")]
+    assert len(support) == expected, stack

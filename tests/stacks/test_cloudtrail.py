@@ -1,5 +1,6 @@
-"""cloudtrail stack: the multi-Region trail with its bucket, log group and role,
-Athena and Glue over the trail logs, and the security-event rules."""
+"""cloudtrail stack: the multi-Region trail with its S3 data events, its WORM bucket,
+log group and role, Athena and Glue over the trail logs, the security-event rules
+and the CIS metric filters with their alarms."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import json
 
 import pytest
 
+from environments.prod import SETTINGS
+from policies.model import Outcome, StackView
+from policies.rules.sec005_trail_data_events import RULE as SEC005
+from stacks.cloudtrail import CIS_METRIC_FILTERS
 from stacks.registry import spec_of
 from tests.stacks.synth_json import (
     address,
@@ -173,11 +178,11 @@ def test_security_event_rules_report_to_the_security_topic(cloudtrail):
     assert {t["arn"] for t in targets} == {ref(topic_address, "arn")}
 
 
-def test_security_topic_accepts_only_eventbridge(cloudtrail):
+def test_security_topic_accepts_only_eventbridge_and_cloudwatch_alarms(cloudtrail):
     document = policy(cloudtrail, one(cloudtrail, "aws_sns_topic_policy")["policy"])
     publishers = [s for s in document["statement"] if s.get("sid") == "ServicesPublish"]
-    assert publishers[0]["principals"] == [{"type": "Service",
-                                            "identifiers": ["events.amazonaws.com"]}]
+    assert publishers[0]["principals"] == [{
+        "type": "Service", "identifiers": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}]
     (subscription,) = resources(cloudtrail, "aws_sns_topic_subscription").values()
     assert subscription["endpoint"] == "platform@example.com"
 
@@ -236,3 +241,160 @@ def test_reads_only_from_earlier_phases(cloudtrail):
 
 def test_state_backend(cloudtrail):
     assert cloudtrail["terraform"]["backend"]["s3"]["key"] == "cloudtrail/terraform.tfstate"
+
+
+# --- S3 data events ------------------------------------------------------------
+S3_OBJECT = "AWS::S3::Object"
+STATE_BUCKET = SETTINGS.state.bucket
+
+
+def test_trail_logs_reads_and_writes_of_the_state_bucket(cloudtrail):
+    state, _ = one(cloudtrail, "aws_cloudtrail")["event_selector"]
+    # The bucket every stack's S3 backend keeps its state in (bootstrap creates it).
+    assert cloudtrail["terraform"]["backend"]["s3"]["bucket"] == STATE_BUCKET == "prod-connectly-tfstate"
+    assert state["read_write_type"] == "All"
+    assert state["data_resource"] == [{"type": S3_OBJECT,
+                                       "values": [f"arn:{PARTITION}:s3:::{STATE_BUCKET}/"]}]
+
+
+def test_trail_logs_only_reads_of_its_own_bucket(cloudtrail):
+    _, own = one(cloudtrail, "aws_cloudtrail")["event_selector"]
+    bucket = address(cloudtrail, "aws_s3_bucket", bucket="prod-connectly-cloudtrail")
+    # Writes there would log the trail's own deliveries (a loop).
+    assert own["read_write_type"] == "ReadOnly"
+    assert own["data_resource"] == [{"type": S3_OBJECT, "values": [f"{ref(bucket, 'arn')}/"]}]
+    assert own["include_management_events"] is False
+
+
+def test_trail_still_logs_all_management_events(cloudtrail):
+    trail = one(cloudtrail, "aws_cloudtrail")
+    management = [s for s in trail["event_selector"] if s["include_management_events"]]
+    assert [s["read_write_type"] for s in management] == ["All"]
+    assert "exclude_management_event_sources" not in management[0]
+    assert "advanced_event_selector" not in trail
+
+
+def test_trail_passes_sec005(cloudtrail):
+    results = dict(SEC005.check_stack(StackView.from_doc("cloudtrail", cloudtrail)))
+    (result,) = results.values()
+    assert result.outcome is Outcome.COMPLIANT, result.message
+
+
+# --- CIS metric filters and alarms ---------------------------------------------
+# Event names (and other terms) each CIS AWS Foundations 4.x pattern must contain.
+CIS_TERMS = {
+    "prod-cis-unauthorized-api-calls": ['"*UnauthorizedOperation"', '"AccessDenied*"',
+                                        "delivery.logs.amazonaws.com", "HeadBucket"],
+    "prod-cis-console-sign-in-without-mfa": ['"ConsoleLogin"',
+                                             '$.additionalEventData.MFAUsed != "Yes"'],
+    "prod-cis-root-account-usage": ['$.userIdentity.type = "Root"',
+                                    "$.userIdentity.invokedBy NOT EXISTS", '"AwsServiceEvent"'],
+    "prod-cis-iam-policy-changes": [
+        "DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy",
+        "PutRolePolicy", "PutUserPolicy", "CreatePolicy", "DeletePolicy", "CreatePolicyVersion",
+        "DeletePolicyVersion", "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy",
+        "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy"],
+    "prod-cis-cloudtrail-changes": ["CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging",
+                                    "StopLogging"],
+    "prod-cis-console-authentication-failures": ["ConsoleLogin", '"Failed authentication"'],
+    "prod-cis-cmk-disabled-or-deleted": ["kms.amazonaws.com", "DisableKey",
+                                         "ScheduleKeyDeletion"],
+    "prod-cis-s3-bucket-policy-changes": [
+        "s3.amazonaws.com", "PutBucketAcl", "PutBucketPolicy", "PutBucketCors",
+        "PutBucketLifecycle", "PutBucketReplication", "DeleteBucketPolicy", "DeleteBucketCors",
+        "DeleteBucketLifecycle", "DeleteBucketReplication"],
+    "prod-cis-config-changes": ["config.amazonaws.com", "StopConfigurationRecorder",
+                                "DeleteDeliveryChannel", "PutDeliveryChannel",
+                                "PutConfigurationRecorder"],
+    "prod-cis-security-group-changes": [
+        "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
+        "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress", "CreateSecurityGroup",
+        "DeleteSecurityGroup", "ModifySecurityGroupRules"],
+    "prod-cis-nacl-changes": ["CreateNetworkAcl)", "CreateNetworkAclEntry", "DeleteNetworkAcl)",
+                              "DeleteNetworkAclEntry", "ReplaceNetworkAclEntry",
+                              "ReplaceNetworkAclAssociation"],
+    "prod-cis-network-gateway-changes": ["CreateCustomerGateway", "DeleteCustomerGateway",
+                                         "AttachInternetGateway", "CreateInternetGateway",
+                                         "DeleteInternetGateway", "DetachInternetGateway"],
+    "prod-cis-route-table-changes": ["CreateRoute)", "CreateRouteTable", "ReplaceRoute)",
+                                     "ReplaceRouteTableAssociation", "DeleteRouteTable",
+                                     "DeleteRoute)", "DisassociateRouteTable"],
+    "prod-cis-vpc-changes": ["CreateVpc)", "DeleteVpc)", "ModifyVpcAttribute",
+                             "AcceptVpcPeeringConnection", "CreateVpcPeeringConnection",
+                             "DeleteVpcPeeringConnection", "RejectVpcPeeringConnection"],
+    "prod-cis-organizations-changes": [
+        "organizations.amazonaws.com", '"AcceptHandshake"', '"AttachPolicy"', '"CreateAccount"',
+        '"CreateOrganizationalUnit"', '"CreatePolicy"', '"DeclineHandshake"',
+        '"DeleteOrganization"', '"DeleteOrganizationalUnit"', '"DeletePolicy"', '"DetachPolicy"',
+        '"DisablePolicyType"', '"EnablePolicyType"', '"InviteAccountToOrganization"',
+        '"LeaveOrganization"', '"MoveAccount"', '"RemoveAccountFromOrganization"',
+        '"UpdatePolicy"', '"UpdateOrganizationalUnit"'],
+}
+
+
+def test_the_table_holds_cis_4_1_to_4_15_once_each():
+    assert [spec.control for spec in CIS_METRIC_FILTERS] == [f"4.{n}" for n in range(1, 16)]
+    assert len({spec.what for spec in CIS_METRIC_FILTERS}) == 15
+
+
+def test_fifteen_cis_metric_filters_on_the_trail_log_group(cloudtrail):
+    filters = by_name(cloudtrail, "aws_cloudwatch_log_metric_filter")
+    assert sorted(filters) == sorted(CIS_TERMS)
+    group = address(cloudtrail, "aws_cloudwatch_log_group", name="/aws/cloudtrail/prod-trail")
+    for name, metric_filter in filters.items():
+        assert metric_filter["log_group_name"] == ref(group, "name"), name
+        assert metric_filter["metric_transformation"] == {
+            "name": name.removeprefix("prod-cis-"), "namespace": "CISBenchmark/prod", "value": "1"}
+
+
+def test_cis_patterns_contain_the_benchmark_event_names(cloudtrail):
+    for name, metric_filter in by_name(cloudtrail, "aws_cloudwatch_log_metric_filter").items():
+        pattern = metric_filter["pattern"]
+        missing = [term for term in CIS_TERMS[name] if term not in pattern]
+        assert not missing, f"{name} lacks {missing}"
+        # CloudWatch Logs takes at most 1024 characters; a JSON pattern is one {...}.
+        assert len(pattern) <= 1024 and pattern.startswith("{") and pattern.endswith("}")
+        assert pattern.count("(") == pattern.count(")"), name
+    # The 4.1 pattern the benchmark prints, character for character (tools compare it).
+    assert by_name(cloudtrail, "aws_cloudwatch_log_metric_filter")[
+        "prod-cis-unauthorized-api-calls"]["pattern"] == (
+        '{ ($.errorCode ="*UnauthorizedOperation") || ($.errorCode ="AccessDenied*") '
+        '&& ($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket") }')
+
+
+def test_every_cis_filter_has_an_alarm_on_the_security_topic(cloudtrail):
+    filters = resources(cloudtrail, "aws_cloudwatch_log_metric_filter").values()
+    alarms = by_name(cloudtrail, "aws_cloudwatch_metric_alarm", "alarm_name")
+    cis = {(a["namespace"], a["metric_name"]): name for name, a in alarms.items()
+           if a["namespace"] == "CISBenchmark/prod"}
+    assert len(cis) == 15
+    topic = ref(address(cloudtrail, "aws_sns_topic", name="prod-security-events"), "arn")
+    severities = {spec.what: spec.severity for spec in CIS_METRIC_FILTERS}
+    for metric_filter in filters:
+        metric = metric_filter["metric_transformation"]
+        name = cis[(metric["namespace"], metric["name"])]
+        assert name == f"prod-cloudtrail-{metric['name']}-{severities[metric['name']]}"
+        alarm = alarms[name]
+        assert alarm["alarm_actions"] == [topic] and alarm["ok_actions"] == [topic], name
+        assert alarm["actions_enabled"] is True
+        assert (alarm["statistic"], alarm["comparison_operator"], alarm["threshold"]) == (
+            "Sum", "GreaterThanOrEqualToThreshold", 1)
+        assert (alarm["period"], alarm["evaluation_periods"]) == (300, 1)
+        assert alarm["treat_missing_data"] == "notBreaching"
+        assert alarm["alarm_description"].startswith("CIS AWS Foundations 4.")
+    assert alarms["prod-cloudtrail-root-account-usage-critical"]
+
+
+# --- WORM trail bucket -----------------------------------------------------------
+def test_trail_bucket_is_worm_in_compliance_mode_for_the_log_retention(cloudtrail):
+    bucket = address(cloudtrail, "aws_s3_bucket", bucket="prod-connectly-cloudtrail")
+    lock = one(cloudtrail, "aws_s3_bucket_object_lock_configuration")
+    assert lock["bucket"] == ref(bucket)
+    group = by_name(cloudtrail, "aws_cloudwatch_log_group")["/aws/cloudtrail/prod-trail"]
+    assert lock["rule"] == {"default_retention": {
+        "mode": "COMPLIANCE", "days": group["retention_in_days"]}}
+    assert group["retention_in_days"] == 365
+    assert any(d.startswith("aws_s3_bucket_versioning.trail-bucket") for d in lock["depends_on"])
+    # Enabled in place on the existing bucket: object_lock_enabled would replace it.
+    for body in resources(cloudtrail, "aws_s3_bucket").values():
+        assert "object_lock_enabled" not in body and "object_lock_configuration" not in body

@@ -15,8 +15,10 @@ from tests.stacks.synth_json import (
     policy,
     producers,
     published,
+    reads,
     ref,
     resources,
+    ssm,
 )
 
 MONITORING_KEY = "${data.aws_ssm_parameter.from-kms-monitoring-key-arn.insecure_value}"
@@ -131,7 +133,7 @@ def test_atlantis_alarm_dimensions_come_from_the_atlantis_stack(monitoring):
 
 def test_earlier_alarms_are_routed_by_severity(monitoring):
     rules = {n: r for n, r in by_name(monitoring, "aws_cloudwatch_event_rule").items()
-             if "provider" not in r}
+             if "provider" not in r and n.startswith("prod-alarms-")}
     assert sorted(rules) == ["prod-alarms-critical", "prod-alarms-info", "prod-alarms-warning"]
     targets = by_name(monitoring, "aws_cloudwatch_event_target", "rule")
     for severity in ("critical", "warning", "info"):
@@ -146,6 +148,45 @@ def test_earlier_alarms_are_routed_by_severity(monitoring):
         topic = address(monitoring, "aws_sns_topic", name=f"prod-alerts-{severity}")
         assert target["arn"] == ref(topic, "arn")
         assert "<alarm>" in target["input_transformer"]["input_template"]
+
+
+@pytest.mark.parametrize(("severity", "categories"), [
+    ("critical", ["failover", "failure", "low storage"]),
+    ("warning", ["maintenance", "notification"]),
+])
+def test_rds_events_of_the_database_go_to_their_topic(monitoring, severity, categories):
+    name = f"prod-rds-events-{severity}"
+    rule = by_name(monitoring, "aws_cloudwatch_event_rule")[name]
+    assert "provider" not in rule, "RDS events arrive on the home Region's default bus"
+    assert json.loads(rule["event_pattern"]) == {
+        "source": ["aws.rds"],
+        "detail-type": ["RDS DB Instance Event"],
+        # Only our instance, by the identifier the rds stack publishes.
+        "detail": {"SourceIdentifier": [ssm("from-rds-db-instance-id")],
+                   "EventCategories": categories},
+    }
+    target = by_name(monitoring, "aws_cloudwatch_event_target", "rule")[
+        ref(address(monitoring, "aws_cloudwatch_event_rule", name=name), "name")]
+    topic = address(monitoring, "aws_sns_topic", name=f"prod-alerts-{severity}")
+    assert target["arn"] == ref(topic, "arn")
+    assert target["input_transformer"]["input_paths"]["instance"] == "$.detail.SourceIdentifier"
+    assert "<instance>" in target["input_transformer"]["input_template"]
+
+
+def test_rds_events_name_the_instance_of_the_rds_stack(monitoring, stack_json):
+    rds = stack_json("rds")
+    instance = address(rds, "aws_db_instance", identifier="prod-mysql")
+    assert published(rds)["/prod/rds/db-instance-id"] == ref(instance, "identifier")
+    assert "/prod/rds/db-instance-id" in reads(monitoring)
+    # rds deploys in an earlier phase: monitoring reads it, never the other way round.
+    assert spec_of("rds").phase.number < PHASE.number
+    assert "aws_db_event_subscription" not in rds["resource"]
+    patterns = [json.loads(r["event_pattern"])
+                for r in by_name(monitoring, "aws_cloudwatch_event_rule").values()
+                if json.loads(r["event_pattern"])["source"] == ["aws.rds"]]
+    routed = [c for p in patterns for c in p["detail"]["EventCategories"]]
+    assert sorted(routed) == ["failover", "failure", "low storage", "maintenance",
+                              "notification"], "each category goes to one topic"
 
 
 def test_route53_alarms_are_forwarded_from_us_east_1(monitoring):

@@ -9,7 +9,18 @@ import json
 
 import pytest
 
-from tests.stacks.synth_json import by_name, one, policy_at, published, ref, resources
+from stacks.network import DEFAULT_ACL_EGRESS, DEFAULT_ACL_INGRESS
+from tests.stacks.synth_json import (
+    by_name,
+    conditions,
+    one,
+    policy,
+    policy_at,
+    published,
+    ref,
+    resources,
+    statements,
+)
 
 PUBLIC = {"10.0.0.0/20": "ap-northeast-2a", "10.0.16.0/20": "ap-northeast-2c"}
 PRIVATE = {"10.0.32.0/19": "ap-northeast-2a", "10.0.64.0/19": "ap-northeast-2c"}
@@ -98,6 +109,75 @@ def test_s3_gateway_endpoint_on_the_private_route_tables(net):
     assert endpoint["vpc_endpoint_type"] == "Gateway"
     assert sorted(endpoint["route_table_ids"]) == sorted(
         ref(f"aws_route_table.private-route-table-{az}") for az in PRIVATE.values())
+
+
+ACCOUNT_ID = "${data.aws_caller_identity.account.account_id}"
+EVERYONE = [{"type": "*", "identifiers": ["*"]}]
+
+
+def test_s3_endpoint_serves_our_principals_on_our_buckets_and_ecr_layers(net):
+    endpoint = one(net, "aws_vpc_endpoint")
+    found = statements(policy(net, endpoint["policy"]))
+    assert set(found) == {"OwnPrincipalsOnOwnBuckets", "EcrImageLayers"}
+    own = found["OwnPrincipalsOnOwnBuckets"]
+    assert (own["effect"], own["actions"], own["resources"], own["principals"]) == (
+        "Allow", ["s3:*"], ["*"], EVERYONE)
+    assert conditions(own) == {("StringEquals", "aws:PrincipalAccount"): [ACCOUNT_ID],
+                               ("StringEquals", "aws:ResourceAccount"): [ACCOUNT_ID]}
+    # Fargate's image pulls: AWS's layer bucket, read only, whoever signed the URL.
+    layers = found["EcrImageLayers"]
+    assert (layers["effect"], layers["actions"], layers["principals"]) == (
+        "Allow", ["s3:GetObject"], EVERYONE)
+    assert layers["resources"] == ["arn:${data.aws_partition.partition.partition}:s3:::"
+                                   "prod-ap-northeast-2-starport-layer-bucket/*"]
+    assert "condition" not in layers
+
+
+@pytest.fixture(scope="module")
+def acl(net):
+    return one(net, "aws_default_network_acl")
+
+
+def covers(entry, port):
+    return entry["protocol"] == "-1" or entry["from_port"] <= port <= entry["to_port"]
+
+
+def test_default_network_acl_is_managed_for_every_subnet(acl):
+    assert acl["default_network_acl_id"] == "${aws_vpc.vpc.default_network_acl_id}"
+    # Listed, or the provider plans to remove the subnets on every run.
+    assert sorted(acl["subnet_ids"]) == sorted(
+        ref(f"aws_subnet.{tier}-subnet-{az}")
+        for tier, subnets in (("public", PUBLIC), ("private", PRIVATE)) for az in subnets.values())
+    assert acl["tags"]["Name"] == "prod-default-acl"
+
+
+def test_default_network_acl_admits_no_ssh_or_rdp_from_the_internet(acl):
+    """CIS 5.1: no allow from 0.0.0.0/0 covers 22 or 3389; the VPC talks freely."""
+    assert all(e["action"] == "allow" for e in acl["ingress"] + acl["egress"])
+    assert not [e for e in acl["ingress"] if "ipv6_cidr_block" in e], "the VPC has no IPv6"
+    world = [e for e in acl["ingress"] if e["cidr_block"] == "0.0.0.0/0"]
+    assert not [e for e in world for port in (22, 3389) if covers(e, port)]
+    assert {e["protocol"] for e in world} == {"6"}, "only TCP from the internet"
+    assert sorted((e["from_port"], e["to_port"]) for e in world) == [
+        (80, 80), (443, 443), (1024, 3388), (3390, 65535)]
+    (vpc,) = [e for e in acl["ingress"] if e["cidr_block"] != "0.0.0.0/0"]
+    assert (vpc["cidr_block"], vpc["protocol"], vpc["rule_no"]) == ("10.0.0.0/16", "-1", 100)
+
+
+def test_default_network_acl_keeps_the_return_paths_open(acl):
+    world = [e for e in acl["ingress"] if e["cidr_block"] == "0.0.0.0/0"]
+    # Replies to the NAT gateway (ports 1024-65535) and to the tasks (Linux
+    # 32768-60999) from S3 through the gateway endpoint: every port but 3389.
+    ephemeral = [p for p in range(1024, 65536) if not any(covers(e, p) for e in world)]
+    assert ephemeral == [3389]
+    assert acl["egress"] == [{"action": "allow", "cidr_block": "0.0.0.0/0", "from_port": 0,
+                              "protocol": "-1", "rule_no": 100, "to_port": 0}]
+
+
+def test_every_acl_entry_says_why_and_has_its_own_number():
+    for table in (DEFAULT_ACL_INGRESS, DEFAULT_ACL_EGRESS):
+        assert all(len(rule.why) >= 20 for rule in table)
+        assert len({rule.rule_no for rule in table}) == len(table)
 
 
 def test_app_security_group(net):

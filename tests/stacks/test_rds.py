@@ -38,6 +38,13 @@ def test_instance_is_hardened(rds):
     assert "password" not in db
 
 
+def test_master_user_is_not_the_rds_default(rds):
+    # Security Hub RDS.25: `admin` is RDS's default for MySQL, the first name tried.
+    db = one(rds, "aws_db_instance")
+    assert db["username"] == "dbmaster"
+    assert db["username"].lower() != "admin"
+
+
 def test_enhanced_monitoring_role_serves_only_this_instance(rds):
     role = by_name(rds, "aws_iam_role")["prod-mysql-monitoring"]
     (trust,) = policy(rds, role["assume_role_policy"])["statement"]

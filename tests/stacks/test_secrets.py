@@ -11,7 +11,30 @@ import json
 import pytest
 
 from constructs_lib.lambda_package import LAMBDA_SOURCE_ROOT, SECRET_ROTATION_HANDLER, build_zip
-from tests.stacks.synth_json import by_name, one, policy, published, ssm, statements
+from tests.stacks.synth_json import (
+    address,
+    by_name,
+    conditions,
+    one,
+    policy,
+    published,
+    ref,
+    resources,
+    ssm,
+    statements,
+)
+
+IAM = ("arn:${data.aws_partition.partition.partition}:iam::"
+       "${data.aws_caller_identity.account.account_id}")
+EXECUTION_ROLE = f"{IAM}:role/prod-atlantis-execution"
+ROTATION_ROLE = f"{IAM}:role/prod-secret-rotation"
+READERS = {
+    "prod/atlantis/github-token": [EXECUTION_ROLE, ROTATION_ROLE],
+    "prod/atlantis/webhook-secret": [EXECUTION_ROLE, ROTATION_ROLE],
+    "prod/atlantis/web-credentials": [EXECUTION_ROLE],
+}
+"""Who may read each value: ECS starting Atlantis reads all three, the rotation
+function the token (to update the webhook) and the secret it rotates."""
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +49,47 @@ def test_secrets_use_the_secrets_key_and_a_recovery_window(secrets):
     for secret in found.values():
         assert secret["kms_key_id"] == ssm("from-kms-secrets-key-arn")
         assert secret["recovery_window_in_days"] == 30
+
+
+def test_only_the_roles_that_need_a_value_may_read_it(secrets):
+    policies = {p["secret_arn"]: p
+                for p in resources(secrets, "aws_secretsmanager_secret_policy").values()}
+    assert len(policies) == len(READERS), "one policy per secret"
+    for name, readers in READERS.items():
+        found = policies[ref(address(secrets, "aws_secretsmanager_secret", name=name), "arn")]
+        assert found["block_public_policy"] is True, name
+        (deny,) = statements(policy(secrets, found["policy"])).values()
+        assert deny["sid"] == "OnlyNamedRolesReadTheValue"
+        assert deny["effect"] == "Deny"
+        # Reading only: Terraform's calls, operators' put-secret-value and the
+        # rotation runbook's stage moves stay with identity policies.
+        assert deny["actions"] == ["secretsmanager:GetSecretValue"]
+        assert deny["principals"] == [{"type": "*", "identifiers": ["*"]}]
+        assert deny["resources"] == ["*"]
+        assert conditions(deny) == {("ArnNotEquals", "aws:PrincipalArn"): readers}, name
+
+
+def test_readers_are_the_roles_whose_identity_policies_read(secrets, stack_json):
+    """The policies name the same roles, and the same secrets per role, as the
+    roles' own policies: a reader missing here would break Atlantis or the rotation."""
+    arn_of = {ref(address(secrets, "aws_secretsmanager_secret", name=name), "arn"): name
+              for name in READERS}
+    rotation = statements(policy(secrets, one(secrets, "aws_iam_role_policy")["policy"]))
+    assert one(secrets, "aws_iam_role")["name"] == "prod-secret-rotation"
+    reads = {arn_of[arn] for st in rotation.values()
+             if "secretsmanager:GetSecretValue" in st["actions"] for arn in st["resources"]}
+    assert reads == {name for name, who in READERS.items() if ROTATION_ROLE in who}
+
+    atlantis = stack_json("atlantis")
+    assert "prod-atlantis-execution" in by_name(atlantis, "aws_iam_role")
+    execution = statements(policy(atlantis, by_name(atlantis, "aws_iam_role_policy")[
+        "prod-atlantis-execution-secrets"]["policy"]))
+    # The atlantis stack reads the ARNs from this stack's contracts.
+    through_ssm = {ssm(f"from-secrets-{path.rsplit('/', 1)[1]}"): value
+                   for path, value in published(secrets).items()}
+    reads = {arn_of[through_ssm[arn]] for st in execution.values()
+             if "secretsmanager:GetSecretValue" in st["actions"] for arn in st["resources"]}
+    assert reads == {name for name, who in READERS.items() if EXECUTION_ROLE in who}
 
 
 def test_no_secret_value_is_in_terraform(secrets):
@@ -155,6 +219,27 @@ def test_function_reaches_the_endpoint_and_https_through_the_nat(secrets):
     assert endpoint["service_name"] == "com.amazonaws.ap-northeast-2.secretsmanager"
     assert endpoint["vpc_endpoint_type"] == "Interface"
     assert endpoint["private_dns_enabled"] is True
+
+
+def test_endpoint_serves_only_our_principals_and_our_secrets(secrets):
+    endpoint = one(secrets, "aws_vpc_endpoint")
+    found = statements(policy(secrets, endpoint["policy"]))
+    assert set(found) == {"OwnPrincipalsOnOwnSecrets", "OwnPrincipalsAccountLevelCalls"}
+    account = "${data.aws_caller_identity.account.account_id}"
+    for statement in found.values():
+        assert statement["effect"] == "Allow"
+        assert statement["principals"] == [{"type": "*", "identifiers": ["*"]}]
+        assert conditions(statement) == {("StringEquals", "aws:PrincipalAccount"): [account]}
+    secrets_of_ours = found["OwnPrincipalsOnOwnSecrets"]
+    assert secrets_of_ours["actions"] == ["secretsmanager:*"]
+    assert secrets_of_ours["resources"] == [
+        f"arn:${{data.aws_partition.partition.partition}}:secretsmanager:ap-northeast-2:"
+        f"{account}:secret:*"]
+    # The calls that name no secret, among them the rotation's GetRandomPassword.
+    account_level = found["OwnPrincipalsAccountLevelCalls"]
+    assert account_level["resources"] == ["*"]
+    assert "secretsmanager:GetRandomPassword" in account_level["actions"]
+    assert not [a for a in account_level["actions"] if a.endswith("*")]
 
 
 def test_no_literal_secret_anywhere(secrets):

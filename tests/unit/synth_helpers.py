@@ -17,6 +17,9 @@ import json
 
 from cdktf import TerraformStack, Testing
 
+from policies.model import StackView
+from policies.runner import check_stacks
+
 
 def matchable(stack: TerraformStack) -> str:
     """The stack's JSON as cdktf's matchers read it (`Testing.synth`)."""
@@ -65,3 +68,15 @@ def one_under(doc: dict, kind: str, construct: str, section: str = "resource") -
     paths = [b["//"]["metadata"]["path"] for b in doc.get(section, {}).get(kind, {}).values()]
     assert len(found) == 1, f"{len(found)} {kind} under {construct!r}; all of them: {paths}"
     return found[0]
+
+
+def governance_findings(stack: TerraformStack) -> list[str]:
+    """Every open error finding of the governance rules (policies/) on `stack`, as
+    `RULE address: message`: what a synth would refuse. A construct built with its
+    defaults must leave none (the README's construct recipe), and nothing else
+    checks a construct that no stack uses yet. Reads the JSON with its `//`
+    blocks, so waivers count as they do in a synth."""
+    doc = json.loads(json.dumps(stack.to_terraform()))
+    report = check_stacks([StackView.from_doc(stack.node.id, doc)])
+    return [f"{f.rule} {f.address}: {f.message}" for f in report.open_errors] + list(
+        report.problems)

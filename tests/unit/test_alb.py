@@ -8,7 +8,7 @@ from cdktf import TerraformOutput
 from constructs_lib.alb import ApplicationLoadBalancer, ApplicationLoadBalancerProps
 from constructs_lib.errors import ConfigError
 from constructs_lib.refs import CertificateRef, SecurityGroupRef, SubnetsRef, VpcRef
-from tests.unit.synth_helpers import assert_resource, matchable, one_under
+from tests.unit.synth_helpers import assert_resource, governance_findings, matchable, one_under
 
 CERT = CertificateRef(arn="arn:aws:acm:ap-northeast-2:123456789012:certificate/abc")
 SUBNETS = SubnetsRef(ids=["subnet-public-a", "subnet-public-c"])
@@ -100,6 +100,12 @@ def test_outputs(synthesized):
     _, doc, _ = synthesized
     assert doc["output"]["dns_name"]["value"].endswith(".dns_name}")
     assert doc["output"]["zone_id"]["value"].endswith(".zone_id}")
+
+
+def test_defaults_pass_governance(stack, tags):
+    """Built with only its required props, the load balancer leaves no governance finding."""
+    ApplicationLoadBalancer(stack, "alb", props(tags))
+    assert governance_findings(stack) == []
 
 
 @pytest.mark.parametrize(("field", "value", "fragment"), [

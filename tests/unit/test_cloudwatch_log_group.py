@@ -7,7 +7,7 @@ import pytest
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
 from constructs_lib.errors import ConfigError
 from constructs_lib.refs import KeyRef, LogGroupRef
-from tests.unit.synth_helpers import assert_resource, matchable, one_under
+from tests.unit.synth_helpers import assert_resource, governance_findings, matchable, one_under
 
 KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/logs")
 
@@ -60,6 +60,12 @@ def test_ref(built):
     app, _, _ = built
     assert isinstance(app.ref, LogGroupRef)
     assert app.ref.name == "/aws/ecs/atlantis/application"
+
+
+def test_defaults_pass_governance(stack, tags):
+    """Built with only its required props, the log group leaves no governance finding."""
+    CloudwatchLogGroup(stack, "app", props(tags))
+    assert governance_findings(stack) == []
 
 
 @pytest.mark.parametrize("field, value, shown, allowed", [

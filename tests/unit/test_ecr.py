@@ -11,6 +11,7 @@ from constructs_lib import ecr
 from constructs_lib.ecr import EcrRepository, EcrRepositoryProps
 from constructs_lib.errors import ConfigError
 from constructs_lib.refs import KeyRef, RoleRef
+from tests.unit.synth_helpers import governance_findings
 
 KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/ecr")
 ROLE = RoleRef(arn="arn:aws:iam::123456789012:role/prod-atlantis-execution",
@@ -77,6 +78,12 @@ def test_grant_pull(synthesized):
 def test_url(synthesized):
     _, doc = synthesized
     assert doc["output"]["url"]["value"].endswith(".repository_url}")
+
+
+def test_defaults_pass_governance(stack, tags):
+    """Built with only its required props, the repository leaves no governance finding."""
+    EcrRepository(stack, "atlantis", props(tags))
+    assert governance_findings(stack) == []
 
 
 def test_second_grant_needs_its_own_id(stack, tags):

@@ -10,6 +10,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs_lib.errors import ConfigError
 from constructs_lib.event_forwarder import EventForwarder, EventForwarderProps, ForwardRuleProps
+from tests.unit.synth_helpers import governance_findings
 
 ACCOUNT = "123456789012"
 HOME_BUS = f"arn:aws:events:ap-northeast-2:{ACCOUNT}:event-bus/default"
@@ -116,6 +117,12 @@ def test_resources_are_addressed_as_if_created_in_the_scope(built):
     assert role["//"]["metadata"]["path"] == "unit/alarms-forward-role/role"
     rules = doc["resource"]["aws_cloudwatch_event_rule"]
     assert rules["forward-alarms"]["//"]["metadata"]["path"] == "unit/forward-alarms"
+
+
+def test_defaults_pass_governance(stack, tags):
+    """Built with only its required props, the forwarder leaves no governance finding."""
+    EventForwarder(stack, "alarms-forward", props(tags, us_east_1(stack)))
+    assert governance_findings(stack) == []
 
 
 @pytest.mark.parametrize("overrides, field, shown, allowed", [

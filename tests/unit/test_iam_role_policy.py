@@ -14,6 +14,7 @@ from constructs_lib.iam_role_policy import (
     PolicyStatement,
 )
 from constructs_lib.refs import RoleRef
+from tests.unit.synth_helpers import governance_findings
 
 READ = PolicyStatement(actions=("s3:GetObject",), resources=("arn:aws:s3:::prod-state/*",))
 ADMIN = PolicyStatement(actions=("*",), resources=("*",))
@@ -122,6 +123,21 @@ def test_account_trust_names_the_root_narrowed_to_principals(make_stack, synth, 
     }]
 
 
+def test_account_trust_can_require_mfa(make_stack, synth, tags):
+    stack = make_stack()
+    trust = AccountTrust(account_root="arn:aws:iam::123456789012:root",
+                         principal_arns=("arn:aws:iam::123456789012:user/*",), require_mfa=True)
+    IamRoleWithPolicies(stack, "support", props(tags, name="prod-support", service_principals=(),
+                                          account=trust))
+    (document,) = of(synth(stack), "data", "aws_iam_policy_document",
+                     "support_trust-policy").values()
+    (statement,) = document["statement"]
+    assert statement["condition"] == [
+        {"test": "ArnEquals", "variable": "aws:PrincipalArn",
+         "values": ["arn:aws:iam::123456789012:user/*"]},
+        {"test": "Bool", "variable": "aws:MultiFactorAuthPresent", "values": ["true"]}]
+
+
 def test_admin_policy_waives_our_rule_and_checkovs(make_stack, synth, tags):
     stack = make_stack()
     IamRoleWithPolicies(stack, "apply", props(
@@ -138,6 +154,13 @@ def test_admin_policy_waives_our_rule_and_checkovs(make_stack, synth, tags):
 def test_ref(built):
     task, _ = built
     assert isinstance(task.ref, RoleRef)
+
+
+def test_defaults_pass_governance(stack, tags):
+    """Built with only its required props (one trust source), the role leaves no
+    governance finding."""
+    IamRoleWithPolicies(stack, "task", props(tags))
+    assert governance_findings(stack) == []
 
 
 @pytest.mark.parametrize("overrides, field, shown, allowed", [

@@ -18,7 +18,13 @@ from constructs_lib.kms_key import (
 from constructs_lib.policy_document import Condition, PolicyStatement, Principal
 from constructs_lib.refs import KeyRef, RoleRef
 from tests.stacks.synth_json import statements
-from tests.unit.synth_helpers import assert_data_source, assert_resource, matchable, one_under
+from tests.unit.synth_helpers import (
+    assert_data_source,
+    assert_resource,
+    governance_findings,
+    matchable,
+    one_under,
+)
 
 ROLE = RoleRef(arn="arn:aws:iam::123456789012:role/prod-reader", name="prod-reader")
 VIA = ("s3.ap-northeast-2.amazonaws.com", "dynamodb.ap-northeast-2.amazonaws.com")
@@ -84,6 +90,14 @@ def test_alias_and_ref(synthesized):
     assert alias["target_key_id"].endswith(".key_id}")
     assert isinstance(construct.ref, KeyRef)
     assert construct.ref.alias == "alias/prod-logs"
+
+
+def test_defaults_pass_governance(stack, tags):
+    """Built with only its required props (no services or roles granted use), the key
+    leaves no governance finding."""
+    KmsKey(stack, "logs-key", props(tags, service_principals=(), service_conditions=(),
+                                    grant_roles=()))
+    assert governance_findings(stack) == []
 
 
 def test_policy_names_root_services_and_roles_only(synthesized):

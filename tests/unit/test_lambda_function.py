@@ -20,6 +20,7 @@ from constructs_lib.refs import (
     SubnetsRef,
     TopicRef,
 )
+from tests.unit.synth_helpers import governance_findings
 
 ENV_KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/secrets")
 LOG_KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/logs")
@@ -129,6 +130,15 @@ def test_no_environment_means_no_key(make_stack, synth, tags, package):
     function = _one(synth(stack)["resource"]["aws_lambda_function"])
     assert "environment" not in function
     assert "kms_key_arn" not in function
+
+
+def test_defaults_pass_governance(stack, tags, package):
+    """Built with only its required props (no environment, reserved concurrency or
+    dead-letter topic), the function leaves no governance finding."""
+    LambdaFunction(stack, "rotation", props(tags, package, environment={},
+                                            reserved_concurrent_executions=None,
+                                            dead_letter_topic=None))
+    assert governance_findings(stack) == []
 
 
 @pytest.mark.parametrize(("field", "value", "fragment"), [

@@ -20,6 +20,7 @@ from constructs_lib.metric_alarm import (
     stack_alarms_prefix,
 )
 from constructs_lib.refs import TopicRef
+from tests.unit.synth_helpers import governance_findings
 
 CPU = AlarmThresholdProps(
     what="cpu-high", severity="critical", namespace="AWS/RDS", metric_name="CPUUtilization",
@@ -113,6 +114,13 @@ def test_provider_places_the_alarm_in_another_region(built):
     _, alarms = built
     assert alarms["health"]["provider"] == "aws.us_east_1"
     assert "provider" not in alarms["alarm-cpu-high"]
+
+
+def test_defaults_pass_governance(stack, tags):
+    """Built with only its required props (and values for the alarm's dimensions), the
+    alarm leaves no governance finding."""
+    MetricAlarm(stack, "alarm-cpu-high", props(tags))
+    assert governance_findings(stack) == []
 
 
 @pytest.mark.parametrize("overrides, field, shown, allowed", [

@@ -8,7 +8,7 @@ from cdktf import TerraformOutput
 from constructs_lib.errors import ConfigError
 from constructs_lib.rds import RdsInstance, RdsInstanceProps
 from constructs_lib.refs import KeyRef, SecurityGroupRef, SubnetsRef
-from tests.unit.synth_helpers import assert_resource, matchable, one_under
+from tests.unit.synth_helpers import assert_resource, governance_findings, matchable, one_under
 
 RDS_KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/rds")
 SECRETS_KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/secrets")
@@ -62,6 +62,8 @@ def test_instance_is_hardened(synthesized, tags):
     db = one_under(doc, "aws_db_instance", "db")
     assert db["identifier"] == "prod-app-db"
     assert "password" not in db
+    # Not RDS's default: Security Hub RDS.25.
+    assert db["username"] == "dbmaster"
     assert db["lifecycle"] == {"prevent_destroy": True}
     assert db["monitoring_role_arn"].startswith("${aws_iam_role.db_monitoring-role")
     assert db["db_subnet_group_name"].startswith("${aws_db_subnet_group.")
@@ -129,6 +131,13 @@ def test_exposed_attributes(synthesized):
     assert doc["output"]["endpoint"]["value"].endswith(".endpoint}")
 
 
+def test_defaults_pass_governance(stack, tags):
+    """Built with only its required props (no extra parameters), the instance leaves no
+    governance finding."""
+    RdsInstance(stack, "db", props(tags, parameters={}))
+    assert governance_findings(stack) == []
+
+
 @pytest.mark.parametrize(("field", "value", "fragment"), [
     ("name", "app-db", "starting with 'prod-'"),
     ("engine_version", "5.7", "MySQL 8.0 or 8.4"),
@@ -137,6 +146,8 @@ def test_exposed_attributes(synthesized):
     ("max_allocated_storage", 10, "at least allocated_storage"),
     ("monitoring_interval", 0, "allowed are 1, 5"),
     ("master_username", "1admin", "a letter followed"),
+    ("master_username", "admin", "any name but RDS's default 'admin'"),
+    ("master_username", "Admin", "leave it out for 'dbmaster'"),
     ("parameters", {"require_secure_transport": "OFF"}, "always sets require_secure_transport=ON"),
     ("security_groups", [], "at least one security group"),
     ("allow_destroy_reason", "short", "at least 10 characters"),

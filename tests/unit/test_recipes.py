@@ -2,8 +2,10 @@
 
 Each check compares the code with what must accompany it, so a forgotten step
 fails here with the file to write: a stack class left out of the registry or
-without its test module, a construct without its unit tests, a rule without
-its family's tests or its row in the README's governance table.
+without its test module, a construct without its unit tests or whose tests
+never run the governance rules on it, a rule without its family's tests or its
+row in the README's governance table, an AWS service the local deploy does not
+point at moto.
 """
 
 from __future__ import annotations
@@ -68,6 +70,21 @@ def test_every_construct_module_has_its_unit_tests():
                for module in modules
                if not (REPO / "tests" / "unit" / f"test_{module.rsplit('.', 1)[1]}.py").is_file()]
     assert not missing, f"constructs without unit tests: {', '.join(missing)}"
+
+
+def test_every_construct_is_checked_against_the_governance_rules():
+    """A construct's defaults must satisfy every rule; the synth checks only what a
+    stack builds, so its unit tests must run the rules on it."""
+    modules = sorted({cls.__module__.rsplit(".", 1)[1] for cls in classes_defined_in(
+        constructs_lib, Construct).values()})
+    missing = [f"tests/unit/test_{module}.py" for module in modules
+               if (REPO / "tests" / "unit" / f"test_{module}.py").is_file()
+               and "governance_findings(" not in
+               (REPO / "tests" / "unit" / f"test_{module}.py").read_text()]
+    assert not missing, (
+        f"{', '.join(missing)} never calls governance_findings(stack) "
+        "(tests/unit/synth_helpers.py): build the construct with its defaults and assert "
+        "it leaves no finding")
 
 
 def test_every_rule_is_tested_in_its_family_module():

@@ -9,7 +9,8 @@ import pytest
 from constructs_lib.errors import ConfigError
 from constructs_lib.policy_document import PolicyStatement, Principal
 from constructs_lib.refs import KeyRef, RoleRef
-from constructs_lib.s3_bucket import AccessLogging, S3Bucket, S3BucketProps
+from constructs_lib.s3_bucket import AccessLogging, ObjectLock, S3Bucket, S3BucketProps
+from tests.unit.synth_helpers import governance_findings
 
 KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/abcd", alias="alias/prod-s3")
 ROLE = RoleRef(arn="arn:aws:iam::123456789012:role/prod-reader", name="prod-reader")
@@ -33,7 +34,8 @@ def doc(make_stack, synth, tags):
     bucket = S3Bucket(stack, "trail", props(tags, extra_policy_statements=(CLOUDTRAIL_ACL,),
                                             access_logging=AccessLogging(
                                                 target_bucket="prod-access-logs",
-                                                target_prefix="trail/")))
+                                                target_prefix="trail/"),
+                                            object_lock=ObjectLock(mode="COMPLIANCE", days=365)))
     bucket.grant_read(ROLE, id="reader")
     bucket.grant_write(ROLE, id="reader")
     S3Bucket(stack, "scratch", props(tags, name="prod-scratch", expiration_days=30,
@@ -107,6 +109,42 @@ def test_access_logging(doc):
     logging = one(doc, "resource", "aws_s3_bucket_logging", "trail")
     assert logging["target_bucket"] == "prod-access-logs"
     assert logging["target_prefix"] == "trail/"
+
+
+def test_object_lock_on_the_existing_bucket_after_versioning(doc):
+    lock = one(doc, "resource", "aws_s3_bucket_object_lock_configuration", "trail")
+    assert lock["rule"] == {"default_retention": {"mode": "COMPLIANCE", "days": 365}}
+    assert lock["bucket"].startswith("${aws_s3_bucket.trail_")
+    assert any(d.startswith("aws_s3_bucket_versioning.trail_") for d in lock["depends_on"])
+    # Never on the bucket itself: object_lock_enabled there forces a new bucket.
+    assert "object_lock_enabled" not in one(doc, "resource", "aws_s3_bucket", "trail")
+    assert "object_lock_enabled" not in lock or lock["object_lock_enabled"] == "Enabled"
+
+
+def test_no_object_lock_by_default(doc):
+    locks = doc["resource"]["aws_s3_bucket_object_lock_configuration"]
+    assert not [name for name in locks if name.startswith("scratch")]
+
+
+def test_defaults_pass_governance(stack, tags):
+    """Built with only its required props, the bucket leaves no governance finding."""
+    S3Bucket(stack, "trail", props(tags))
+    assert governance_findings(stack) == []
+
+
+@pytest.mark.parametrize("lock, field, shown, allowed", [
+    (ObjectLock(mode="governance", days=30), "object_lock.mode", "'governance'",
+     "allowed is one of ('GOVERNANCE', 'COMPLIANCE')"),
+    (ObjectLock(mode="GOVERNANCE", days=0), "object_lock.days", "0", "from 1 to 36500"),
+    (ObjectLock(mode="COMPLIANCE", days=36501), "object_lock.days", "36501", "from 1 to 36500"),
+    (ObjectLock(mode="COMPLIANCE", days=True), "object_lock.days", "True", "whole number"),
+    ({"mode": "COMPLIANCE", "days": 1}, "object_lock", "{'mode'", "ObjectLock(mode=, days=)"),
+])
+def test_rejects_bad_object_lock(stack, tags, lock, field, shown, allowed):
+    with pytest.raises(ConfigError) as err:
+        S3Bucket(stack, "bad", props(tags, object_lock=lock))
+    assert f"unit/bad: {field} is {shown}" in str(err.value)
+    assert allowed in str(err.value)
 
 
 def test_destroy_waiver(doc):

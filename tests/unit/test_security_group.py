@@ -15,6 +15,7 @@ from constructs_lib.security_group import (
 from tests.unit.synth_helpers import (
     assert_no_resource,
     assert_resource,
+    governance_findings,
     matchable,
     one_under,
     under,
@@ -109,6 +110,13 @@ def test_allow_from_references_the_other_group(built):
 def test_ref(built):
     alb, _, _ = built
     assert isinstance(alb.ref, SecurityGroupRef)
+
+
+def test_defaults_pass_governance(stack, tags):
+    """Built with only its required props (no rules), the group leaves no governance
+    finding."""
+    SecurityGroup(stack, "alb", props(tags))
+    assert governance_findings(stack) == []
 
 
 def _public(port, **kw):

@@ -9,6 +9,7 @@ from constructs_lib import sns
 from constructs_lib.errors import ConfigError
 from constructs_lib.refs import KeyRef, TopicRef
 from constructs_lib.sns import SnsTopic, SnsTopicProps
+from tests.unit.synth_helpers import governance_findings
 
 KEY = KeyRef(arn="arn:aws:kms:ap-northeast-2:123456789012:key/sns")
 SERVICES = ("events.amazonaws.com", "cloudwatch.amazonaws.com")
@@ -106,6 +107,14 @@ def test_refs(synthesized):
     assert isinstance(topic.ref, TopicRef)
     assert doc["output"]["topic_ref_arn"]["value"].startswith("${aws_sns_topic.critical_topic")
     assert doc["output"]["topic_ref_arn"]["value"].endswith(".arn}")
+
+
+def test_defaults_pass_governance(stack, tags):
+    """Built with only its required props (no publishers, subscriptions or account), the
+    topic leaves no governance finding."""
+    SnsTopic(stack, "critical", props(tags, publisher_services=(), email_subscriptions=(),
+                                      account_id=None))
+    assert governance_findings(stack) == []
 
 
 @pytest.mark.parametrize(("field", "value", "fragment"), [

@@ -1,12 +1,13 @@
 """The unit tests' synth helpers fail when they should: cdktf's matchers behind
 assert_resource/assert_data_source/assert_no_resource reject a wrong value, a
-missing key and a missing type, and the construct-path lookups keep to whole
-path segments."""
+missing key and a missing type, the construct-path lookups keep to whole
+path segments, and governance_findings reports a resource that breaks the rules."""
 
 from __future__ import annotations
 
 import pytest
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from constructs import Construct
 
@@ -14,6 +15,7 @@ from tests.unit.synth_helpers import (
     assert_data_source,
     assert_no_resource,
     assert_resource,
+    governance_findings,
     matchable,
     one_under,
     under,
@@ -75,3 +77,17 @@ def test_lookups_keep_to_whole_path_segments(built):
     assert under(doc, "aws_sqs_queue", "alb") == []
     with pytest.raises(AssertionError, match="2 aws_sns_topic under 'alb'"):
         one_under(doc, "aws_sns_topic", "alb")
+
+
+def test_governance_findings_reports_a_raw_bucket(stack):
+    """A bare provider bucket (no encryption configuration, no tags, no policy, no
+    prevent_destroy) is what the constructs exist to prevent: the rules say so."""
+    S3Bucket(stack, "raw", bucket="prod-raw")
+    found = governance_findings(stack)
+    rules = {line.split(" ", 1)[0] for line in found}
+    assert {"ENC001", "TAG001", "SEC003", "PRO001"} <= rules, found
+    assert all(line.split(" ", 2)[1] == "aws_s3_bucket.raw:" for line in found), found
+    (enc,) = [line for line in found if line.startswith("ENC001 ")]
+    assert "no aws_s3_bucket_server_side_encryption_configuration" in enc
+    (tag,) = [line for line in found if line.startswith("TAG001 ")]
+    assert "missing tags Environment, Service" in tag

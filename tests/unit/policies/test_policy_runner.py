@@ -127,7 +127,10 @@ def test_check_output_reads_every_stack(pol, tmp_path, suppressions):
         "kms": pol.doc({"aws_kms_key": {"k": {"enable_key_rotation": True,
                                               "deletion_window_in_days": 30,
                                               "lifecycle": {"prevent_destroy": True}}}}),
-        "network": pol.doc({"aws_vpc": {"v": {"cidr_block": "10.0.0.0/16"}}}),
+        # A VPC answers for its default ACL (SEC008): adopted, with no entry.
+        "network": pol.doc({"aws_vpc": {"v": {"cidr_block": "10.0.0.0/16"}},
+                            "aws_default_network_acl": {"d": {
+                                "default_network_acl_id": "${aws_vpc.v.default_network_acl_id}"}}}),
     })
     report = check_output(out, suppression_file=suppressions("[]"))
     assert report.stacks == ["kms", "network"]

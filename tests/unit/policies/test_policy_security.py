@@ -1,4 +1,4 @@
-"""SEC001 (open ingress), SEC002 (wildcard IAM), SEC003 (TLS-only buckets), SEC004 (literal secrets)."""
+"""SEC001 (open ingress), SEC002 (wildcard IAM), SEC003 (TLS-only buckets), SEC004 (literal secrets), SEC005 (trail data events), SEC006 (VPC endpoint policies), SEC007 (secret resource policies), SEC008 (NACL admin ports)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from policies.rules.sec001_open_ingress import RULE as SEC001
 from policies.rules.sec002_wildcard_iam import RULE as SEC002
 from policies.rules.sec003_tls_only_buckets import RULE as SEC003
 from policies.rules.sec004_literal_secrets import RULE as SEC004
+from policies.rules.sec005_trail_data_events import RULE as SEC005
+from policies.rules.sec006_vpc_endpoint_policies import RULE as SEC006
+from policies.rules.sec007_secret_resource_policies import RULE as SEC007
+from policies.rules.sec008_nacl_admin_ports import RULE as SEC008
 
 C, N, NA = Outcome.COMPLIANT, Outcome.NON_COMPLIANT, Outcome.NOT_APPLICABLE
 ALB_SG = "${aws_security_group.alb.id}"
@@ -263,3 +267,338 @@ def test_sec004_scans_outputs_and_ignores_comment_blocks(pol):
     found = pol.outcomes(SEC004, doc)
     assert found["output.leak"][0] is N
     assert "aws_vpc.v" not in found
+
+
+# --- SEC005 -----------------------------------------------------------------
+STATE = "prod-connectly-tfstate"
+STATE_ARN = f"arn:${{data.aws_partition.p.partition}}:s3:::{STATE}/"
+OWN_BUCKET = "${aws_s3_bucket.trail.arn}/"
+TRAIL = "aws_cloudtrail.t"
+
+
+def selector(values, read_write_type="All", management=True):
+    return {"read_write_type": read_write_type, "include_management_events": management,
+            "data_resource": [{"type": "AWS::S3::Object", "values": list(values)}]}
+
+
+def field(name, **operators):
+    return {"field": name, **operators}
+
+
+def s3_data(*fields):
+    return {"field_selector": [field("eventCategory", equals=["Data"]),
+                               field("resources.type", equals=["AWS::S3::Object"]), *fields]}
+
+
+MANAGEMENT = {"field_selector": [field("eventCategory", equals=["Management"])]}
+OURS = [selector([STATE_ARN]), selector([OWN_BUCKET], "ReadOnly", management=False)]
+
+
+def trail_doc(pol, selectors=None, *, advanced=None, backend=True):
+    body = {"name": "prod-trail", "s3_bucket_name": "${aws_s3_bucket.trail.id}"}
+    if selectors is not None:
+        body["event_selector"] = selectors
+    if advanced is not None:
+        body["advanced_event_selector"] = advanced
+    doc = pol.doc({"aws_s3_bucket": {"trail": {"bucket": "prod-connectly-cloudtrail"}},
+                   "aws_cloudtrail": {"t": body}})
+    if backend:
+        doc["terraform"]["backend"] = {"s3": {"bucket": STATE, "key": "cloudtrail/terraform.tfstate"}}
+    return doc
+
+
+@pytest.mark.parametrize(("case", "selectors", "expected", "message"), [
+    ("state bucket All, own bucket ReadOnly (the cloudtrail stack)", OURS, C, ""),
+    ("literal aws partition", [selector([f"arn:aws:s3:::{STATE}"])], C, ""),
+    ("reads and writes in two selectors",
+     [selector([STATE_ARN], "ReadOnly"), selector([STATE_ARN], "WriteOnly")], C, ""),
+    ("no selectors: management events only", None, N, f"no S3 data events of the state bucket {STATE}"),
+    ("another bucket only", [selector(["arn:aws:s3:::prod-other/"])], N,
+     "no S3 data events of the state bucket"),
+    ("a key prefix of the state bucket only", [selector([f"{STATE_ARN}bootstrap/"])], N,
+     "only of some key prefixes"),
+    ("reads only", [selector([STATE_ARN], "ReadOnly"), selector([], "WriteOnly")], N,
+     "only read data events of the state bucket prod-connectly-tfstate, not writes"),
+    ("writes only", [selector([STATE_ARN], "WriteOnly"), selector([], "ReadOnly")], N,
+     "not reads"),
+    ("management events dropped", [selector([STATE_ARN], management=False)], N,
+     "logs no management events"),
+    ("management reads only", [selector([STATE_ARN], "ReadOnly"),
+                               selector([STATE_ARN], "WriteOnly", management=False)], N,
+     "logs read management events"),
+    ("write data events of its own bucket", [selector([STATE_ARN]), selector([OWN_BUCKET])], N,
+     "write data events of its own bucket"),
+    ("every bucket, reads and writes: its own bucket too", [selector(["arn:aws:s3"])], N,
+     "write data events of its own bucket"),
+    ("its own bucket by literal ARN, WriteOnly",
+     [selector([STATE_ARN]), selector(["arn:aws:s3:::prod-connectly-cloudtrail/"], "WriteOnly",
+                                      management=False)], N, "loop"),
+])
+def test_sec005_classic_selectors(pol, case, selectors, expected, message):
+    outcome, text = pol.outcomes(SEC005, trail_doc(pol, selectors), "cloudtrail")[TRAIL]
+    assert outcome is expected, (case, text)
+    assert message in text, case
+
+
+@pytest.mark.parametrize(("case", "advanced", "expected", "message"), [
+    ("management plus the state bucket's objects",
+     [MANAGEMENT, s3_data(field("resources.ARN", starts_with=[STATE_ARN]))], C, ""),
+    ("plus reads of its own bucket",
+     [MANAGEMENT, s3_data(field("resources.ARN", starts_with=[STATE_ARN])),
+      s3_data(field("resources.ARN", starts_with=[OWN_BUCKET]), field("readOnly", equals=["true"]))],
+     C, ""),
+    ("narrowed to some event names",
+     [MANAGEMENT, s3_data(field("resources.ARN", starts_with=[STATE_ARN]),
+                          field("eventName", equals=["GetObject"]))], N,
+     "no S3 data events of the state bucket"),
+    ("one state object only",
+     [MANAGEMENT, s3_data(field("resources.ARN", equals=[f"{STATE_ARN}kms/terraform.tfstate"]))],
+     N, "only of some key prefixes"),
+    ("every bucket: writes of its own bucket", [MANAGEMENT, s3_data()], N,
+     "write data events of its own bucket"),
+    ("no management selector",
+     [s3_data(field("resources.ARN", starts_with=[STATE_ARN]))], N, "logs no management events"),
+])
+def test_sec005_advanced_selectors(pol, case, advanced, expected, message):
+    outcome, text = pol.outcomes(SEC005, trail_doc(pol, advanced=advanced), "cloudtrail")[TRAIL]
+    assert outcome is expected, (case, text)
+    assert message in text, case
+
+
+def test_sec005_reads_the_state_bucket_from_the_stacks_backend(pol):
+    doc = trail_doc(pol, [selector(["arn:aws:s3:::prod-elsewhere-tfstate/"]),
+                          selector([OWN_BUCKET], "ReadOnly", management=False)])
+    assert pol.outcome_of(SEC005, doc, TRAIL, "cloudtrail") is N
+    doc["terraform"]["backend"]["s3"]["bucket"] = "prod-elsewhere-tfstate"
+    assert pol.outcome_of(SEC005, doc, TRAIL, "cloudtrail") is C
+
+
+def test_sec005_without_an_s3_backend_checks_only_management_and_the_loop(pol):
+    assert pol.outcome_of(SEC005, trail_doc(pol, backend=False), TRAIL) is C
+    looping = trail_doc(pol, [selector([OWN_BUCKET])], backend=False)
+    assert pol.outcome_of(SEC005, looping, TRAIL) is N
+
+
+def test_sec005_not_applicable_without_trails(pol):
+    assert pol.outcomes(SEC005, pol.doc({"aws_s3_bucket": {"b": {"bucket": STATE}}})) == {}
+
+
+# --- SEC007 -----------------------------------------------------------------
+SECRET = "aws_secretsmanager_secret.s"
+READERS = ["arn:aws:iam::123456789012:role/prod-atlantis-execution"]
+READ_DENY = {"effect": "Deny", "actions": ["secretsmanager:GetSecretValue"], "resources": ["*"],
+             "principals": [{"type": "*", "identifiers": ["*"]}],
+             "condition": [{"test": "ArnNotEquals", "variable": "aws:PrincipalArn",
+                            "values": READERS}]}
+READ_DENY_JSON = json.dumps({"Statement": [{
+    "Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Principal": "*",
+    "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalArn": READERS}}}]})
+READERS_POLICY = "${data.aws_iam_policy_document.readers.json}"
+
+
+def secret_with_policy(policy=READERS_POLICY, secret_arn="${aws_secretsmanager_secret.s.arn}",
+                       **settings):
+    return {"aws_secretsmanager_secret": {"s": {"name": "prod/app/token"}},
+            "aws_secretsmanager_secret_policy": {"p": {
+                "secret_arn": secret_arn, "policy": policy,
+                **({"block_public_policy": True} | settings)}}}
+
+
+def readers_document(*statements):
+    return {"aws_iam_policy_document": {"readers": {"statement": list(statements)}}}
+
+
+@pytest.mark.parametrize(("case", "resources", "data", "expected"), [
+    ("deny to all but the named roles", secret_with_policy(), readers_document(READ_DENY), C),
+    ("literal JSON deny, StringNotEquals", secret_with_policy(READ_DENY_JSON), None, C),
+    ("policy by the secret's name", secret_with_policy(secret_arn="prod/app/token"),
+     readers_document(READ_DENY), C),
+    ("nobody reads (no condition)", secret_with_policy(),
+     readers_document({**READ_DENY, "condition": []}), C),
+    ("secretsmanager:* denied", secret_with_policy(),
+     readers_document({**READ_DENY, "actions": ["secretsmanager:*"]}), C),
+    ("the secret's own policy argument",
+     {"aws_secretsmanager_secret": {"s": {"name": "prod/app/token", "policy": READ_DENY_JSON}}},
+     None, C),
+    ("no policy", {"aws_secretsmanager_secret": {"s": {"name": "prod/app/token"}}}, None, N),
+    ("a policy of another secret",
+     {**secret_with_policy(secret_arn="${aws_secretsmanager_secret.other.arn}"),
+      "aws_secretsmanager_secret": {"s": {"name": "prod/app/token"},
+                                    "other": {"name": "prod/app/other"}}},
+     readers_document(READ_DENY), N),
+    ("an Allow only", secret_with_policy(),
+     readers_document({**READ_DENY, "effect": "Allow", "condition": []}), N),
+    ("deny of writes only", secret_with_policy(),
+     readers_document({**READ_DENY, "actions": ["secretsmanager:PutSecretValue"]}), N),
+    ("deny to one account instead of everyone", secret_with_policy(), readers_document(
+        {**READ_DENY, "principals": [{"type": "AWS", "identifiers": ["123456789012"]}]}), N),
+    ("deny only outside a VPC", secret_with_policy(), readers_document(
+        {**READ_DENY, "condition": [{"test": "StringNotEquals", "variable": "aws:SourceVpc",
+                                     "values": ["vpc-1"]}]}), N),
+    ("public policies not blocked", secret_with_policy(block_public_policy=False),
+     readers_document(READ_DENY), N),
+    ("policy as an unreadable expression", secret_with_policy("${jsonencode(local.p)}"), None, N),
+])
+def test_sec007(pol, case, resources, data, expected):
+    assert pol.outcome_of(SEC007, pol.doc(resources, data=data), SECRET) is expected, case
+
+
+@pytest.mark.parametrize(("case", "resources", "data", "message"), [
+    ("no policy", {"aws_secretsmanager_secret": {"s": {"name": "prod/app/token"}}}, None,
+     "no aws_secretsmanager_secret_policy points at the secret"),
+    ("an extra condition", secret_with_policy(), readers_document(
+        {**READ_DENY, "condition": [*READ_DENY["condition"], {
+            "test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]}),
+     "no Deny of secretsmanager:GetSecretValue to every principal (*)"),
+    ("block_public_policy left out", {**secret_with_policy(), "aws_secretsmanager_secret_policy": {
+        "p": {"secret_arn": "${aws_secretsmanager_secret.s.arn}", "policy": READERS_POLICY}}},
+     readers_document(READ_DENY),
+     "aws_secretsmanager_secret_policy.p does not set block_public_policy = true"),
+])
+def test_sec007_says_what_is_missing(pol, case, resources, data, message):
+    outcome, text = pol.outcomes(SEC007, pol.doc(resources, data=data))[SECRET]
+    assert outcome is N and message in text, (case, text)
+
+
+def test_sec007_not_applicable_without_secrets(pol):
+    assert pol.outcomes(SEC007, pol.doc({"aws_vpc": {"v": {}}})) == {}
+
+
+# --- SEC006 -----------------------------------------------------------------
+ENDPOINT = "aws_vpc_endpoint.e"
+ENDPOINT_POLICY = "${data.aws_iam_policy_document.ep.json}"
+EVERY_PRINCIPAL = [{"type": "*", "identifiers": ["*"]}]
+OWN_ACCOUNT = {"actions": ["s3:*"], "resources": ["*"], "principals": EVERY_PRINCIPAL,
+               "condition": [{"test": "StringEquals", "variable": "aws:PrincipalAccount",
+                              "values": ["${data.aws_caller_identity.a.account_id}"]}]}
+FULL_ACCESS = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*",
+                              "Resource": "*"}]}
+
+
+def endpoint(policy=None, **attributes):
+    body = {"service_name": "com.amazonaws.ap-northeast-2.s3", **attributes}
+    if policy is not None:
+        body["policy"] = policy
+    return {"aws_vpc_endpoint": {"e": body}}
+
+
+def endpoint_document(*statements):
+    return {"aws_iam_policy_document": {"ep": {"statement": list(statements)}}}
+
+
+@pytest.mark.parametrize(("case", "resources", "data", "expected"), [
+    ("own principals only, from a policy document", endpoint(ENDPOINT_POLICY),
+     endpoint_document(OWN_ACCOUNT), C),
+    ("interface endpoint with a literal policy",
+     endpoint(json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*",
+                                        "Action": "secretsmanager:GetSecretValue",
+                                        "Resource": "*"}]}), vpc_endpoint_type="Interface"),
+     None, C),
+    ("policy in a separate aws_vpc_endpoint_policy",
+     {**endpoint(), "aws_vpc_endpoint_policy": {"p": {
+         "vpc_endpoint_id": "${aws_vpc_endpoint.e.id}", "policy": ENDPOINT_POLICY}}},
+     endpoint_document(OWN_ACCOUNT), C),
+    ("policy as an expression we cannot read", endpoint("${jsonencode(local.p)}"), None, C),
+    ("no policy (AWS's full access)", endpoint(), None, N),
+    ("interface endpoint without a policy", endpoint(vpc_endpoint_type="Interface"), None, N),
+    ("separate policy for another endpoint",
+     {**endpoint(), "aws_vpc_endpoint_policy": {"p": {
+         "vpc_endpoint_id": "${aws_vpc_endpoint.other.id}", "policy": ENDPOINT_POLICY}}},
+     endpoint_document(OWN_ACCOUNT), N),
+    ("literal full-access policy", endpoint(json.dumps(FULL_ACCESS)), None, N),
+    ("document allowing s3:* on * to everyone, unconditioned", endpoint(ENDPOINT_POLICY),
+     endpoint_document({**OWN_ACCOUNT, "condition": []}), N),
+    ("full access merged from a source document",
+     endpoint("${data.aws_iam_policy_document.all.json}"),
+     {"aws_iam_policy_document": {
+         "all": {"source_policy_documents": [ENDPOINT_POLICY], "statement": [OWN_ACCOUNT]},
+         **endpoint_document({"actions": ["*"], "resources": ["*"]})[
+             "aws_iam_policy_document"]}}, N),
+    ("gateway load balancer endpoints take no policy",
+     endpoint(vpc_endpoint_type="GatewayLoadBalancer"), None, NA),
+])
+def test_sec006(pol, case, resources, data, expected):
+    assert pol.outcome_of(SEC006, pol.doc(resources, data=data), ENDPOINT) is expected, case
+
+
+def test_sec006_says_why(pol):
+    found = pol.outcomes(SEC006, pol.doc(endpoint()))
+    assert "no policy" in found[ENDPOINT][1]
+    doc = pol.doc(endpoint(ENDPOINT_POLICY), data=endpoint_document(
+        {**OWN_ACCOUNT, "sid": "Open", "condition": []}))
+    outcome, text = pol.outcomes(SEC006, doc)[ENDPOINT]
+    assert outcome is N and "statement Open allows every action on every resource" in text
+
+
+# --- SEC008 -----------------------------------------------------------------
+def acl_entry(rule_no, protocol, from_port, to_port, cidr="0.0.0.0/0", action="allow"):
+    return {"rule_no": rule_no, "action": action, "protocol": protocol, "from_port": from_port,
+            "to_port": to_port, "cidr_block": cidr}
+
+
+# The entries of stacks/network.py's default ACL: the VPC, the ALB's ports and the
+# ephemeral return ports around 3389.
+OUR_INGRESS = [acl_entry(100, "-1", 0, 0, "10.0.0.0/16"), acl_entry(110, "6", 443, 443),
+               acl_entry(120, "6", 80, 80), acl_entry(130, "6", 1024, 3388),
+               acl_entry(140, "6", 3390, 65535)]
+
+
+@pytest.mark.parametrize(("case", "kind", "ingress", "expected"), [
+    ("our default ACL", "aws_default_network_acl", OUR_INGRESS, C),
+    ("everything from the VPC only", "aws_network_acl", [acl_entry(100, "-1", 0, 0, "10.0.0.0/8")],
+     C),
+    ("22 denied from the world", "aws_network_acl", [acl_entry(100, "tcp", 22, 22, action="deny")],
+     C),
+    ("ICMP from the world", "aws_network_acl", [acl_entry(100, "icmp", 0, 0)], C),
+    ("no ingress at all", "aws_default_network_acl", [], C),
+    ("AWS's default: everything from the world", "aws_default_network_acl",
+     [acl_entry(100, "-1", 0, 0)], N),
+    ("all protocols by name", "aws_network_acl", [acl_entry(100, "all", 0, 0)], N),
+    ("ephemeral range not split around 3389", "aws_default_network_acl",
+     [*OUR_INGRESS[:3], acl_entry(130, "6", 1024, 65535)], N),
+    ("ssh from the world", "aws_network_acl", [acl_entry(100, "tcp", 22, 22)], N),
+    ("RDP over UDP", "aws_network_acl", [acl_entry(100, "17", 3389, 3389)], N),
+    ("ssh from ::/0", "aws_network_acl",
+     [{**acl_entry(100, "6", 0, 1023, cidr=None), "ipv6_cidr_block": "::/0"}], N),
+    ("a deny first does not excuse the allow", "aws_network_acl",
+     [acl_entry(90, "6", 22, 22, action="deny"), acl_entry(100, "6", 0, 65535)], N),
+])
+def test_sec008_acls(pol, case, kind, ingress, expected):
+    doc = pol.doc({kind: {"a": {"ingress": ingress,
+                                "egress": [acl_entry(100, "-1", 0, 0)]}}})
+    assert pol.outcome_of(SEC008, doc, f"{kind}.a") is expected, case
+
+
+@pytest.mark.parametrize(("case", "rule", "expected"), [
+    ("https from the world", {"rule_action": "allow", "protocol": "tcp", "from_port": 443,
+                              "to_port": 443, "cidr_block": "0.0.0.0/0"}, C),
+    ("egress to 22", {"egress": True, "rule_action": "allow", "protocol": "tcp",
+                      "from_port": 22, "to_port": 22, "cidr_block": "0.0.0.0/0"}, C),
+    ("ingress 3389 from the world", {"rule_action": "allow", "protocol": "6",
+                                     "from_port": 3000, "to_port": 4000,
+                                     "cidr_block": "0.0.0.0/0"}, N),
+    ("ingress all protocols", {"egress": False, "rule_action": "allow", "protocol": "-1",
+                               "cidr_block": "0.0.0.0/0"}, N),
+])
+def test_sec008_acl_rules(pol, case, rule, expected):
+    doc = pol.doc({"aws_network_acl_rule": {"r": {"network_acl_id": "${aws_network_acl.a.id}",
+                                                  "rule_number": 100, **rule}}})
+    assert pol.outcome_of(SEC008, doc, "aws_network_acl_rule.r") is expected, case
+
+
+def test_sec008_names_the_entry_and_the_ports(pol):
+    doc = pol.doc({"aws_default_network_acl": {"a": {"ingress": [acl_entry(100, "-1", 0, 0)]}}})
+    outcome, text = pol.outcomes(SEC008, doc)["aws_default_network_acl.a"]
+    assert outcome is N and "ingress 100 allows 0.0.0.0/0" in text and "22 and 3389" in text
+
+
+@pytest.mark.parametrize(("case", "resources", "expected"), [
+    ("default ACL adopted", {"aws_vpc": {"v": {}}, "aws_default_network_acl": {"d": {
+        "default_network_acl_id": "${aws_vpc.v.default_network_acl_id}",
+        "ingress": OUR_INGRESS}}}, C),
+    ("default ACL left as AWS creates it", {"aws_vpc": {"v": {}}}, N),
+    ("another VPC's default ACL adopted", {"aws_vpc": {"v": {}}, "aws_default_network_acl": {
+        "d": {"default_network_acl_id": "${aws_vpc.other.default_network_acl_id}"}}}, N),
+])
+def test_sec008_every_vpc_manages_its_default_acl(pol, case, resources, expected):
+    assert pol.outcome_of(SEC008, pol.doc(resources), "aws_vpc.v") is expected, case
