@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from policies.model import values_at
+from policies.model import StackView, is_token, values_at
 
 
 def as_list(value: object) -> list:
@@ -79,3 +79,29 @@ def _json_conditions(value: object) -> tuple[tuple[str, str, tuple], ...]:
     return tuple((operator, key, tuple(as_list(values)))
                  for operator, keys in value.items() if isinstance(keys, dict)
                  for key, values in keys.items())
+
+
+def policy_statements(policy: object, stack: StackView,
+                      seen: set[str] | None = None) -> list[Statement] | None:
+    """The statements of a resource's `policy` argument: literal JSON, or the
+    `aws_iam_policy_document`s it refers to with the ones they merge in
+    (`source_policy_documents`, `override_policy_documents`); None when it is
+    neither (an expression a rule cannot read). `seen` stops a document cycle."""
+    seen = set() if seen is None else seen
+    literal = json_statements(policy)
+    if literal is not None:
+        return literal
+    documents = [d for d in (stack.resolve(policy) if is_token(policy) else [])
+                 if d.type == "aws_iam_policy_document"]
+    if not documents:
+        return None
+    found: list[Statement] = []
+    for doc in documents:
+        if doc.address in seen:
+            continue
+        seen.add(doc.address)
+        found.extend(document_statements(doc.body, where=f"{doc.address} "))
+        for merged in (*values_at(doc.body, "source_policy_documents"),
+                       *values_at(doc.body, "override_policy_documents")):
+            found.extend(policy_statements(merged, stack, seen) or [])
+    return found

@@ -14,36 +14,13 @@ from policies.model import (
     Rule,
     StackView,
     is_token,
-    values_at,
 )
-from policies.policy_documents import Statement, document_statements, json_statements
+from policies.policy_documents import Statement, policy_statements
 
 # Gateway (the default) and Interface endpoints take a policy; Gateway Load
 # Balancer, Resource and Service Network endpoints do not.
 WITH_POLICY = frozenset({"Gateway", "Interface"})
 EVERYONE = frozenset({("*", "*"), ("AWS", "*")})
-
-
-def _statements(policy: object, stack: StackView, seen: set[str]) -> list[Statement] | None:
-    """The statements of a policy: literal JSON, or the policy documents it refers to
-    with the ones they merge in; None when it is neither (an expression we cannot read)."""
-    literal = json_statements(policy)
-    if literal is not None:
-        return literal
-    documents = [d for d in (stack.resolve(policy) if is_token(policy) else [])
-                 if d.type == "aws_iam_policy_document"]
-    if not documents:
-        return None
-    found: list[Statement] = []
-    for doc in documents:
-        if doc.address in seen:
-            continue
-        seen.add(doc.address)
-        found.extend(document_statements(doc.body, where=f"{doc.address} "))
-        for merged in (*values_at(doc.body, "source_policy_documents"),
-                       *values_at(doc.body, "override_policy_documents")):
-            found.extend(_statements(merged, stack, seen) or [])
-    return found
 
 
 def grants_full_access(st: Statement) -> bool:
@@ -96,7 +73,7 @@ class VpcEndpointPolicies(Rule):
                 continue
             found = []
             for where, policy in policies:
-                statements = _statements(policy, stack, set())
+                statements = policy_statements(policy, stack)
                 # An expression we cannot read is still a policy: it is set.
                 for st in statements or []:
                     if grants_full_access(st):

@@ -13,9 +13,8 @@ from policies.model import (
     Rule,
     StackView,
     is_token,
-    values_at,
 )
-from policies.policy_documents import Statement, document_statements, json_statements
+from policies.policy_documents import Statement, policy_statements
 
 READ = "secretsmanager:getsecretvalue"
 # Actions (lowercase: IAM compares them case-insensitively) whose Deny covers reading.
@@ -32,28 +31,6 @@ def _names_secret(value: object, secret: ResourceView) -> bool:
         return True
     name = secret.get("name")
     return isinstance(name, str) and not is_token(name) and value == name
-
-
-def _statements(policy: object, stack: StackView, seen: set[str]) -> list[Statement] | None:
-    """The statements of a policy: literal JSON, or the policy documents it refers to
-    with the ones they merge in; None when it is neither (unreadable)."""
-    literal = json_statements(policy)
-    if literal is not None:
-        return literal
-    documents = [d for d in (stack.resolve(policy) if is_token(policy) else [])
-                 if d.type == "aws_iam_policy_document"]
-    if not documents:
-        return None
-    found: list[Statement] = []
-    for doc in documents:
-        if doc.address in seen:
-            continue
-        seen.add(doc.address)
-        found.extend(document_statements(doc.body, where=f"{doc.address} "))
-        for merged in (*values_at(doc.body, "source_policy_documents"),
-                       *values_at(doc.body, "override_policy_documents")):
-            found.extend(_statements(merged, stack, seen) or [])
-    return found
 
 
 def _limits_readers(st: Statement) -> bool:
@@ -102,10 +79,10 @@ class SecretResourcePolicies(Rule):
             if attached:
                 for policy in attached:
                     found += [f"{policy.address}: {text}" for text in problems(
-                        policy, _statements(policy.get("policy"), stack, set()))]
+                        policy, policy_statements(policy.get("policy"), stack))]
             elif secret.get("policy") is not None:
                 # The secret's own (older) `policy` argument; it has no block_public_policy.
-                found += problems(None, _statements(secret.get("policy"), stack, set()))
+                found += problems(None, policy_statements(secret.get("policy"), stack))
             else:
                 found.append("no aws_secretsmanager_secret_policy points at the secret")
             yield secret.address, NON_COMPLIANT("; ".join(found)) if found else COMPLIANT

@@ -246,9 +246,12 @@ def test_no_acl_of_our_vpc_opens_admin_ports_and_endpoints_are_limited(deploy_su
     ingress = [e for e in acl["entries"] if not e["Egress"] and e["RuleAction"] == "allow"]
     assert ingress and all(e["Protocol"] != "-1" or e["CidrBlock"] != "0.0.0.0/0"
                            for e in ingress)
+    # An Allow is limited by a condition (our account) or to named resources (ECR's
+    # layer bucket); none is AWS's unconditioned everything-on-everything default.
     for endpoint in facts["vpc_endpoints"]:
         statements = endpoint["policy"]["Statement"]
-        assert all(s.get("Condition") for s in statements if s["Effect"] == "Allow"), endpoint
+        assert all(s.get("Condition") or s.get("Resource") not in ("*", ["*"])
+                   for s in statements if s["Effect"] == "Allow"), endpoint
 
 
 def test_every_secret_has_a_resource_policy_on_the_account(deploy_summary):
