@@ -4,7 +4,6 @@ global services' events arrive) to the home Region's default bus, with its role.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,12 +13,12 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from constructs_lib.errors import Problems
+from constructs_lib.formats import ACCOUNT_ID, PARTITION, REGION, is_unresolved
 from constructs_lib.iam_role_policy import IamRoleWithPolicies, IamRoleWithPoliciesProps
 from constructs_lib.policy_document import Condition, PolicyStatement
 from constructs_lib.prop_checks import check_name
 from constructs_lib.tags import RequiredTags
 
-REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 MAX_NAME = 64
 """Both IAM role names and EventBridge rule names."""
 MAX_DESCRIPTION = 512
@@ -125,6 +124,11 @@ def _validate(props: EventForwarderProps, where: str) -> None:
         problems.add("events", props.events,
                      "a few words saying what is forwarded (for the role description) "
                      "are required")
+    if not is_unresolved(props.account_id) and not ACCOUNT_ID.match(str(props.account_id)):
+        problems.add("account_id", props.account_id, "allowed is a 12-digit AWS account id")
+    if not is_unresolved(props.partition) and not PARTITION.match(str(props.partition)):
+        problems.add("partition", props.partition,
+                     "allowed is an AWS partition such as 'aws' or 'aws-cn'")
     if not isinstance(props.home_region, str) or not REGION.match(props.home_region):
         problems.add("home_region", props.home_region, "allowed is a Region such as "
                      "'ap-northeast-2'")

@@ -50,3 +50,10 @@ def parse_cidr(value: str) -> ipaddress.IPv4Network | None:
         return ipaddress.IPv4Network(value, strict=True)
     except ValueError:
         return None
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+"""An AWS account id."""
+PARTITION = re.compile(r"^aws(-[a-z]+)*$")
+"""An AWS partition: `aws`, `aws-cn`, `aws-us-gov`, ..."""
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+"""An AWS Region name such as `ap-northeast-2`."""

@@ -224,6 +224,8 @@ def _validate(props: IamRoleWithPoliciesProps, where: str) -> None:
     if sum(trusts) != 1:
         problems.add("service_principals", props.service_principals,
                      "give exactly one of service_principals, federated and account")
+    if props.account is not None and not isinstance(props.account.require_mfa, bool):
+        problems.add("account.require_mfa", props.account.require_mfa, "allowed is True or False")
     if props.account is not None and not props.account.principal_arns:
         problems.add("account.principal_arns", props.account.principal_arns,
                      "name the principals that may assume the role")

@@ -47,6 +47,11 @@ class Principal:
     identifiers: tuple[str, ...]
 
 
+EVERYONE = Principal(type="*", identifiers=("*",))
+"""`"Principal": "*"`: every caller, anonymous ones included (a Deny's target, or an
+Allow narrowed by a condition such as aws:PrincipalAccount)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class PolicyStatement:
     """One IAM statement. Identity policies leave `principals` empty; resource

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -13,8 +12,15 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from constructs_lib.errors import Problems
-from constructs_lib.formats import SERVICE_PRINCIPAL, is_email, is_unresolved
+from constructs_lib.formats import (
+    ACCOUNT_ID,
+    PARTITION,
+    SERVICE_PRINCIPAL,
+    is_email,
+    is_unresolved,
+)
 from constructs_lib.policy_document import (
+    EVERYONE,
     Condition,
     PolicyStatement,
     Principal,
@@ -24,9 +30,6 @@ from constructs_lib.policy_document import (
 from constructs_lib.prop_checks import check_name
 from constructs_lib.refs import KeyRef, TopicRef
 from constructs_lib.tags import RequiredTags
-
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-PARTITION = re.compile(r"^aws(-[a-z]+)*$")
 
 # What the owning account may do to the topic; deliberately not sns:* so that
 # the policy names every power it hands out.
@@ -138,7 +141,7 @@ class SnsTopic(Construct):
             PolicyStatement(
                 sid="DenyInsecureTransport",
                 effect="Deny",
-                principals=(Principal(type="*", identifiers=("*",)),),
+                principals=(EVERYONE,),
                 actions=("sns:Publish",),
                 resources=topic,
                 conditions=(Condition(test="Bool", variable="aws:SecureTransport",

@@ -64,7 +64,7 @@ configuration, no data and no writes (moto loads it and authorizes by it)."""
 def auditor_credentials(iam) -> dict[str, str]:
     """An IAM user with only SecurityAudit, created with `iam` (an administrator's
     client), as AWS_* variables: the read-back runs with what an auditor gets."""
-    partition = "aws"
+    partition = iam.get_user()["User"]["Arn"].split(":")[1]  # the administrator's own
     iam.create_user(UserName=AUDITOR_USER)
     iam.attach_user_policy(UserName=AUDITOR_USER,
                            PolicyArn=f"arn:{partition}:iam::aws:policy/{AUDITOR_POLICY}")
@@ -106,8 +106,8 @@ def _metric_filters(client) -> dict[str, list[dict]]:
     """Every trail log group's metric filters, each with the alarms on its metric."""
     logs, cloudwatch = client("logs"), client("cloudwatch")
     found = {}
-    for trail in _trails(client):
-        arn = trail["log_group_arn"]
+    for trail in client("cloudtrail").describe_trails()["trailList"]:
+        arn = trail.get("CloudWatchLogsLogGroupArn")
         if not arn:
             continue
         group = arn.split(":log-group:", 1)[1].removesuffix(":*")

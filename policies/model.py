@@ -16,6 +16,18 @@ SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 REFERENCE = re.compile(r"\$\{\s*(data\.)?(aws_[a-z0-9_]+)\.([A-Za-z0-9_-]+)\.[a-z0-9_]+")
 
 
+WORLD = frozenset({"0.0.0.0/0", "::/0"})
+"""The CIDR blocks of every address (IPv4, IPv6): ingress rules and ACL entries."""
+
+
+def port_number(value: object) -> int | None:
+    """A port as synthesized (an int or a numeric string), or None when it is not one."""
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
 def is_token(value: object) -> bool:
     """True for a Terraform expression (`${...}`): its value is only known at apply time."""
     return isinstance(value, str) and "${" in value

@@ -32,9 +32,9 @@ from constructs import Construct
 from constructs_lib.cloudwatch_log_group import CloudwatchLogGroup, CloudwatchLogGroupProps
 from constructs_lib.iam_role_policy import IamRoleWithPolicies, IamRoleWithPoliciesProps
 from constructs_lib.policy_document import (
+    EVERYONE,
     Condition,
     PolicyStatement,
-    Principal,
     policy_document,
 )
 from constructs_lib.refs import KeyRef, VpcRef
@@ -49,7 +49,6 @@ VPC_CIDR = "vpc-cidr"
 """`AclRule.cidr` for the VPC's own range (`network.vpc_cidr` of the settings)."""
 # Endpoint policies name every principal and narrow it by conditions: an
 # endpoint policy cannot name the callers, only what their requests carry.
-EVERYONE = Principal(type="*", identifiers=("*",))
 
 
 @dataclass(frozen=True, kw_only=True)

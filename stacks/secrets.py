@@ -25,7 +25,7 @@ from constructs_lib.iam_role_policy import (
 )
 from constructs_lib.lambda_function import LambdaFunction, LambdaFunctionProps
 from constructs_lib.lambda_package import LAMBDA_SOURCE_ROOT, SECRET_ROTATION_HANDLER, build_zip
-from constructs_lib.policy_document import Principal, policy_document
+from constructs_lib.policy_document import EVERYONE, policy_document
 from constructs_lib.refs import KeyRef, ServicePrincipalRef, SubnetsRef, VpcRef
 from constructs_lib.security_group import (
     EgressRule,
@@ -174,13 +174,13 @@ class SecretsStack(GovernedStack):
                 sid="OwnPrincipalsOnOwnSecrets", actions=("secretsmanager:*",),
                 resources=(f"arn:{partition}:secretsmanager:{self.settings.region}:"
                            f"{account_id}:secret:*",),
-                principals=(Principal(type="*", identifiers=("*",)),), conditions=own),
+                principals=(EVERYONE,), conditions=own),
             PolicyStatement(
                 sid="OwnPrincipalsAccountLevelCalls",
                 actions=("secretsmanager:BatchGetSecretValue",
                          "secretsmanager:GetRandomPassword", "secretsmanager:ListSecrets"),
                 resources=("*",),
-                principals=(Principal(type="*", identifiers=("*",)),), conditions=own),
+                principals=(EVERYONE,), conditions=own),
         ))
         self.endpoint = VpcEndpoint(
             self, "secretsmanager-endpoint",
@@ -338,7 +338,7 @@ class SecretsStack(GovernedStack):
             actions=VALUE_READS,
             # In a secret's policy "*" is the secret itself.
             resources=("*",),
-            principals=(Principal(type="*", identifiers=("*",)),),
+            principals=(EVERYONE,),
             conditions=(Condition(test="ArnNotEquals", variable="aws:PrincipalArn",
                                   values=readers),),
         ),))

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from policies.model import COMPLIANT, Result, Rule, StackView, from_problems, values_at
+from policies.model import (
+    COMPLIANT,
+    WORLD,
+    Result,
+    Rule,
+    StackView,
+    from_problems,
+    port_number,
+    values_at,
+)
 
-WORLD = frozenset({"0.0.0.0/0", "::/0"})
 PUBLIC_PORTS = frozenset({80, 443})
 LB_TYPES = ("aws_lb", "aws_alb")
 
@@ -28,19 +36,13 @@ def public_alb_groups(stack: StackView) -> set[str]:
     return groups
 
 
-def _port(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
 
 def _open_problem(cidrs: list, from_port: object, to_port: object, protocol: object,
                   group: str | None, public: set[str]) -> str | None:
     world = sorted(WORLD.intersection(c for c in cidrs if isinstance(c, str)))
     if not world:
         return None
-    low, high = _port(from_port), _port(to_port)
+    low, high = port_number(from_port), port_number(to_port)
     web_port = low is not None and low == high and low in PUBLIC_PORTS
     tcp = str(protocol).lower() in ("tcp", "6")
     if web_port and tcp and group is not None and group in public:

@@ -14,9 +14,8 @@ from policies.model import (
     Rule,
     StackView,
     is_token,
-    values_at,
 )
-from policies.policy_documents import Statement, document_statements, json_statements
+from policies.policy_documents import Statement, policy_statements
 
 SECURE_TRANSPORT = "aws:SecureTransport"
 DENIED_ACTIONS = frozenset({"s3:*", "*"})
@@ -70,24 +69,6 @@ def _covers(resources: Iterable[object], bucket: ResourceView) -> set[str]:
     return covered
 
 
-def _statements(policy: object, stack: StackView, seen: set[str]) -> list[Statement]:
-    """The statements of a bucket policy: literal JSON, or the policy documents it
-    refers to with the ones they merge in."""
-    literal = json_statements(policy)
-    if literal is not None:
-        return literal
-    found = []
-    for doc in stack.resolve(policy) if is_token(policy) else []:
-        if doc.type != "aws_iam_policy_document" or doc.address in seen:
-            continue
-        seen.add(doc.address)
-        found.extend(document_statements(doc.body, where=f"{doc.address} "))
-        for merged in (*values_at(doc.body, "source_policy_documents"),
-                       *values_at(doc.body, "override_policy_documents")):
-            found.extend(_statements(merged, stack, seen))
-    return found
-
-
 def problems(statements: list[Statement], bucket: ResourceView) -> list[str]:
     """Empty when Deny statements on plain HTTP, for every principal and s3:*,
     together name the bucket ARN and its objects."""
@@ -136,7 +117,7 @@ class TlsOnlyBuckets(Rule):
             if not attached:
                 yield bucket.address, NON_COMPLIANT("no aws_s3_bucket_policy points at the bucket")
                 continue
-            statements = [st for p in attached for st in _statements(p.get("policy"), stack, set())]
+            statements = [st for p in attached for st in policy_statements(p.get("policy"), stack) or []]
             found = problems(statements, bucket)
             names = ", ".join(p.address for p in attached)
             yield bucket.address, NON_COMPLIANT(f"{names}: {'; '.join(found)}") if found else COMPLIANT

@@ -34,9 +34,11 @@ def _names_secret(value: object, secret: ResourceView) -> bool:
 
 
 def _limits_readers(st: Statement) -> bool:
-    """A Deny of reading the value to every principal, at most excepting named callers."""
+    """A Deny of reading the value to every principal, at most excepting named callers,
+    on every resource of the policy (a resource policy's `*` is the secret itself)."""
     return (st.effect == "Deny"
             and any(str(a).lower() in READ_DENIALS for a in st.actions)
+            and (not st.resources or "*" in st.resources)
             and any(ident == "*" and kind in ("*", "AWS") for kind, ident in st.principals)
             and all(str(op).lower() in EXCEPT_PRINCIPALS and str(key).lower() == PRINCIPAL_ARN
                     for op, key, _ in st.conditions))

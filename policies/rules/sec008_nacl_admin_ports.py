@@ -6,21 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from policies.model import Result, Rule, StackView, from_problems, is_token, values_at
+from policies.model import (
+    WORLD,
+    Result,
+    Rule,
+    StackView,
+    from_problems,
+    is_token,
+    port_number,
+    values_at,
+)
 
-WORLD = frozenset({"0.0.0.0/0", "::/0"})
 ADMIN_PORTS = (22, 3389)
 # Protocols whose entries reach a port: every protocol, TCP and UDP (RDP speaks both).
 ALL = frozenset({"-1", "all"})
 PORTED = frozenset({"6", "tcp", "17", "udp"})
 ACL_TYPES = ("aws_network_acl", "aws_default_network_acl")
 
-
-def _port(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
 
 
 def opened_ports(entry: dict, *, action_key: str) -> list[int]:
@@ -40,7 +42,7 @@ def opened_ports(entry: dict, *, action_key: str) -> list[int]:
     low, high = entry.get("from_port"), entry.get("to_port")
     if is_token(low) or is_token(high):
         return []
-    low, high = _port(low), _port(high)
+    low, high = port_number(low), port_number(high)
     return [p for p in ADMIN_PORTS if (low or 0) <= p <= (65535 if high is None else high)]
 
 

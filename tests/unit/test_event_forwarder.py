@@ -133,6 +133,9 @@ def test_defaults_pass_governance(stack, tags):
     ({"events": " "}, "events", "' '", "a few words saying what is forwarded"),
     ({"home_region": "Seoul"}, "home_region", "'Seoul'",
      "allowed is a Region such as 'ap-northeast-2'"),
+    ({"account_id": "12345"}, "account_id", "'12345'", "allowed is a 12-digit AWS account id"),
+    ({"partition": "amazon"}, "partition", "'amazon'",
+     "allowed is an AWS partition such as 'aws' or 'aws-cn'"),
     ({"home_region": "us-east-1"}, "source_provider", "'unit/aws-us_east_1'",
      "its Region 'us-east-1' is the home Region; forwarding a default bus to itself would "
      "loop, so build no forwarder there"),

@@ -138,6 +138,15 @@ def test_account_trust_can_require_mfa(make_stack, synth, tags):
         {"test": "Bool", "variable": "aws:MultiFactorAuthPresent", "values": ["true"]}]
 
 
+def test_require_mfa_must_be_a_bool(stack, tags):
+    trust = AccountTrust(account_root="arn:aws:iam::123456789012:root",
+                         principal_arns=("arn:aws:iam::123456789012:user/*",), require_mfa="false")
+    with pytest.raises(ConfigError) as err:
+        IamRoleWithPolicies(stack, "support", props(tags, name="prod-support",
+                                                    service_principals=(), account=trust))
+    assert "account.require_mfa is 'false'; allowed is True or False" in str(err.value)
+
+
 def test_admin_policy_waives_our_rule_and_checkovs(make_stack, synth, tags):
     stack = make_stack()
     IamRoleWithPolicies(stack, "apply", props(
