@@ -26,6 +26,8 @@ class Statement:
     resources: tuple
     conditions: tuple[tuple[str, str, tuple], ...]
     """(operator, key, values) triples, e.g. ("Bool", "aws:SecureTransport", ("false",))."""
+    sid: str | None = None
+    """Its Sid: a merged document's statement replaces one of the same Sid."""
 
 
 def document_statements(body: dict, where: str = "") -> list[Statement]:
@@ -41,7 +43,7 @@ def document_statements(body: dict, where: str = "") -> list[Statement]:
                              effect=st.get("effect") or "Allow",
                              actions=tuple(values_at(st, "actions")), principals=principals,
                              resources=tuple(values_at(st, "resources")),
-                             conditions=conditions))
+                             conditions=conditions, sid=st.get("sid") or None))
     return out
 
 
@@ -61,7 +63,8 @@ def json_statements(text: object, where: str = "") -> list[Statement] | None:
                       effect=st.get("Effect") or "", actions=tuple(as_list(st.get("Action"))),
                       principals=_json_principals(st.get("Principal")),
                       resources=tuple(as_list(st.get("Resource"))),
-                      conditions=_json_conditions(st.get("Condition")))
+                      conditions=_json_conditions(st.get("Condition")),
+                      sid=st.get("Sid") or None)
             for i, st in enumerate(raw)]
 
 
@@ -100,8 +103,24 @@ def policy_statements(policy: object, stack: StackView,
         if doc.address in seen:
             continue
         seen.add(doc.address)
-        found.extend(document_statements(doc.body, where=f"{doc.address} "))
-        for merged in (*values_at(doc.body, "source_policy_documents"),
-                       *values_at(doc.body, "override_policy_documents")):
-            found.extend(policy_statements(merged, stack, seen) or [])
+        # Terraform's merge: the document's own statements replace source ones
+        # of the same Sid, and override documents' statements replace both.
+        layers = ([st for merged in values_at(doc.body, "source_policy_documents")
+                   for st in policy_statements(merged, stack, seen) or []],
+                  document_statements(doc.body, where=f"{doc.address} "),
+                  [st for merged in values_at(doc.body, "override_policy_documents")
+                   for st in policy_statements(merged, stack, seen) or []])
+        found.extend(_merge_by_sid(layers))
     return found
+
+
+def _merge_by_sid(layers: tuple[list[Statement], ...]) -> list[Statement]:
+    """The statements of `layers`, a later layer's statement replacing an earlier one
+    of the same Sid (statements without a Sid are all kept)."""
+    merged: dict[object, Statement] = {}
+    for layer in layers:
+        for index, statement in enumerate(layer):
+            key = statement.sid if statement.sid else (id(layer), index)
+            merged.pop(key, None)
+            merged[key] = statement
+    return list(merged.values())

@@ -178,7 +178,9 @@ def problems(trail: ResourceView) -> Iterator[str]:
         yield f"logs {shown} management events; a selector must include them for reads and writes"
 
     own = _names_of(trail)
-    if own and WRITE in _covered(found, own):
+    # A key prefix of its own bucket loops as well when the deliveries land under it.
+    if own and (WRITE in _covered(found, own)
+                or any(own.intersection(s.partial) and WRITE in s.kinds for s in found)):
         yield ("logs write data events of its own bucket: each delivered log file is a "
                "PutObject that is logged and delivered again (a loop); log reads only "
                "(ReadOnly) there")

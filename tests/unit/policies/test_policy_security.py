@@ -330,6 +330,9 @@ def trail_doc(pol, selectors=None, *, advanced=None, backend=True):
      "write data events of its own bucket"),
     ("every bucket, reads and writes: its own bucket too", [selector(["arn:aws:s3"])], N,
      "write data events of its own bucket"),
+    ("write data events of a key prefix of its own bucket",
+     [selector([STATE_ARN]), selector([f"{OWN_BUCKET}AWSLogs/"], management=False)], N,
+     "write data events of its own bucket"),
     ("its own bucket by literal ARN, WriteOnly",
      [selector([STATE_ARN]), selector(["arn:aws:s3:::prod-connectly-cloudtrail/"], "WriteOnly",
                                       management=False)], N, "loop"),
@@ -438,6 +441,22 @@ def readers_document(*statements):
     ("public policies not blocked", secret_with_policy(block_public_policy=False),
      readers_document(READ_DENY), N),
     ("policy as an unreadable expression", secret_with_policy("${jsonencode(local.p)}"), None, N),
+    ("the deny only on another secret", secret_with_policy(),
+     readers_document({**READ_DENY, "resources": ["arn:aws:secretsmanager:*:*:secret:other"]}), N),
+    ("the deny replaced by an override of the same Sid", secret_with_policy(), {
+        "aws_iam_policy_document": {
+            "readers": {"statement": [{**READ_DENY, "sid": "Readers"}],
+                        "override_policy_documents": [
+                            "${data.aws_iam_policy_document.loose.json}"]},
+            "loose": {"statement": [{**READ_DENY, "sid": "Readers", "effect": "Allow",
+                                     "condition": []}]}}}, N),
+    ("a source statement of the same Sid replaced by the deny", secret_with_policy(), {
+        "aws_iam_policy_document": {
+            "readers": {"statement": [{**READ_DENY, "sid": "Readers"}],
+                        "source_policy_documents": [
+                            "${data.aws_iam_policy_document.loose.json}"]},
+            "loose": {"statement": [{**READ_DENY, "sid": "Readers", "effect": "Allow",
+                                     "condition": []}]}}}, C),
 ])
 def test_sec007(pol, case, resources, data, expected):
     assert pol.outcome_of(SEC007, pol.doc(resources, data=data), SECRET) is expected, case
