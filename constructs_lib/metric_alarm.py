@@ -148,6 +148,9 @@ def _validate(props: MetricAlarmProps, where: str) -> None:
     problems = Problems(where)
     props.tags.check(problems)
     spec = props.alarm
+    if not isinstance(spec, AlarmThresholdProps):
+        problems.add("alarm", spec, "allowed is an AlarmThresholdProps")
+        problems.raise_if_any()
     if not isinstance(props.stack, str) or not props.stack or not is_kebab(props.stack):
         problems.add("stack", props.stack, "allowed is the kebab-case name of a stack")
     if not isinstance(spec.what, str) or not spec.what or not is_kebab(spec.what):
@@ -186,12 +189,21 @@ def _validate(props: MetricAlarmProps, where: str) -> None:
         problems.add("alarm.description", spec.description,
                      f"allowed are at most {MAX_DESCRIPTION} characters")
     values = props.dimension_values
-    missing = [name for name in spec.dimensions if name not in values]
+    if not isinstance(spec.dimensions, tuple) or not all(
+            isinstance(name, str) for name in spec.dimensions):
+        problems.add("alarm.dimensions", spec.dimensions,
+                     "allowed is a tuple of dimension names such as ('DBInstanceIdentifier',)")
+        missing = []
+    else:
+        missing = [name for name in spec.dimensions if name not in values]
     if missing:
         problems.add("dimension_values", dict(values),
                      f"alarm.dimensions also names {', '.join(map(repr, missing))}, "
                      "which needs a value here")
-    for topic in props.actions:
+    if not isinstance(props.actions, tuple):
+        problems.add("actions", props.actions,
+                     "allowed is a tuple of TopicRefs, e.g. `(topic.ref,)`")
+    for topic in props.actions if isinstance(props.actions, tuple) else ():
         if not isinstance(topic, TopicRef):
             problems.add("actions", topic, "allowed are TopicRefs (e.g. `SnsTopic(...).ref`)")
     problems.raise_if_any()
