@@ -50,14 +50,15 @@ class FederatedTrust:
 
 @dataclass(frozen=True, kw_only=True)
 class AccountTrust:
-    """Trust for named principals of this account, e.g. the Atlantis task role.
+    """Trust for named principals of one account, e.g. the Atlantis task role
+    (of this account, or of the account whose Atlantis server plans this one).
 
     The trust names the account root and narrows it to `principal_arns` with
     `aws:PrincipalArn`, so the principals need not exist when the role is
     created (IAM refuses a trust that names a role ARN that does not exist yet)."""
 
     account_root: str
-    """`arn:<partition>:iam::<account id>:root` of this account."""
+    """`arn:<partition>:iam::<account id>:root` of the principals' account."""
     principal_arns: tuple[str, ...]
     """Required: the roles (or users) that may assume the role; without them every
     principal of the account with sts:AssumeRole permission could. `ArnEquals`

@@ -13,6 +13,9 @@ from environments.settings import (
 
 SETTINGS = Settings(
     name="prod",
+    # A placeholder: put the production account's id here. Every provider refuses
+    # credentials of any other account (allowed_account_ids).
+    account_id="111111111111",
     region="ap-northeast-2",
     availability_zones=("ap-northeast-2a", "ap-northeast-2c"),
     domain="set-of.com",
@@ -47,6 +50,9 @@ SETTINGS = Settings(
         repository="connectly/infrastructure",
         branches=("main",),
     ),
+    # Changes reach prod only after staging: Atlantis plans staging's projects first
+    # and applies a prod project only once its staging twin is applied.
+    promotes_from="staging",
     atlantis=AtlantisSettings(
         # Everyone on the platform team plans; apply (and unlock) stays with
         # the same team: review happens through the PR's required approval.

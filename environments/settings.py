@@ -1,7 +1,8 @@
 """The typed settings of one environment: every fact the stacks are built from.
 
-A new environment (staging, dev) is a new `Settings` object in a module of its
-own, never a change to a stack.
+A new environment is a new `Settings` object in a module of its own
+(`environments/<name>.py` defining `SETTINGS`), never a change to a stack or to
+any other file: environments/__init__.py finds the module by itself.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class GithubSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class AtlantisSettings:
-    """Who may drive Atlantis and reach its web UI."""
+    """The Atlantis server an environment runs: who may drive it, who reaches its
+    web UI, and its size."""
 
     team_allowlist: tuple[tuple[str, str], ...]
     """(GitHub team slug, command) pairs Atlantis accepts comment commands from
@@ -72,6 +74,36 @@ class AtlantisSettings:
     operator_cidrs: tuple[str, ...] = ()
     """IPv4 ranges that may open the web UI and API (behind basic auth). Left
     out: nobody; the UI is reached only after adding the operators' egress range."""
+    task_cpu: int = 2048
+    """Fargate CPU units of the task. Left out: 2 vCPU, sized from a measurement:
+    the phase-4 group applies logging, monitoring and cloudtrail at once (five
+    provider processes with the us-east-1 aliases) and is CPU-bound; with 1 vCPU
+    a group takes about twice its local time."""
+    task_memory_mib: int = 6144
+    """Fargate memory of the task, MiB. Left out: 6 GiB. In `make pr-flow` the
+    phase-4 apply of saved plans peaked at 2.4 GiB of terraform plus providers
+    (`peak memory of an apply wave` in its summary), `apply -auto-approve` (which
+    refreshes too) at 3.2 GiB; 6 GiB holds that, Atlantis, git and the log
+    buffers with room. Must be a Fargate combination with `task_cpu`."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseSettings:
+    """Size and availability of the MySQL instance (rds stack)."""
+
+    instance_class: str = "db.t3.medium"
+    """Left out: the reference's db.t3.medium (2 vCPU, 4 GiB)."""
+    allocated_storage_gib: int = 50
+    """gp3 storage at creation, GiB (20 to 65536). Left out: 50."""
+    max_allocated_storage_gib: int = 200
+    """Ceiling of storage autoscaling, GiB (at least `allocated_storage_gib`).
+    Left out: 200."""
+    multi_az: bool = True
+    """A synchronous standby in a second AZ (failover in 1-2 minutes). Left out:
+    on. Turning it off needs `single_az_reason`, recorded as waiver CKV_AWS_157."""
+    single_az_reason: str | None = None
+    """Why one AZ is enough here (at least 10 characters); only with `multi_az`
+    False."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +129,13 @@ class Settings:
     """Everything one environment is built from."""
 
     name: str
+    account_id: str
+    """The AWS account the environment lives in (12 digits). Every stack's provider
+    carries it as `allowed_account_ids`, so Terraform refuses to plan or apply a
+    stack with credentials of another account before any call. One environment
+    per account: the account-wide singletons (the GitHub OIDC provider, the
+    password policy, the support role, ECR registry scanning, the multi-Region
+    trail) are built by that environment's stacks, once."""
     region: str
     availability_zones: tuple[str, ...]
     domain: str
@@ -104,7 +143,21 @@ class Settings:
     tags: TagSettings
     network: NetworkSettings
     github: GithubSettings
-    atlantis: AtlantisSettings
+    atlantis: AtlantisSettings | None = None
+    """The Atlantis server this environment runs (its `atlantis` and `secrets`
+    stacks). Left out: it runs none, and `planned_by` names the environment whose
+    server plans and applies it."""
+    planned_by: str | None = None
+    """The environment whose Atlantis server plans and applies this one, through
+    this environment's own plan and apply roles (bootstrap), which trust that
+    server's task role across accounts. Left out: its own server (`atlantis` set)."""
+    promotes_from: str | None = None
+    """The environment a change is applied to first (prod: `staging`). Atlantis plans
+    that environment's projects before this one's, and applies a project of this
+    environment only after the same project of that one was applied in the PR (or
+    planned no changes). Left out: nothing comes before it."""
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    """Left out: the reference's size (db.t3.medium, Multi-AZ, 50-200 GiB)."""
     log_retention_days: int = 365
     alarm_email: str | None = None
     """Address subscribed to the critical SNS topic; no subscription when left out."""

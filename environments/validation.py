@@ -1,11 +1,19 @@
-"""Validate one environment's settings as a whole before any construct exists."""
+"""Validate the environments' settings before any construct exists: each one as a
+whole, then the environments together (names, accounts, who plans and promotes)."""
 
 from __future__ import annotations
 
 import itertools
 
-from constructs_lib.errors import Problems
-from constructs_lib.formats import LOG_RETENTION_DAYS, is_email, is_kebab, parse_cidr
+from constructs_lib.errors import ConfigError, Problems
+from constructs_lib.formats import (
+    ACCOUNT_ID,
+    LOG_RETENTION_DAYS,
+    MIN_REASON,
+    is_email,
+    is_kebab,
+    parse_cidr,
+)
 from constructs_lib.tags import tag_value_problem
 from environments.settings import Settings
 from environments.tag_keys import ENVIRONMENT_TAG_KEYS, tag_field
@@ -14,17 +22,94 @@ from environments.tag_keys import ENVIRONMENT_TAG_KEYS, tag_field
 def validate_settings(settings: Settings) -> None:
     """Raise ConfigError listing every problem in `settings`, or return None."""
     problems = Problems(settings.source_file)
+    _check_one(settings, problems)
+    problems.raise_if_any()
+
+
+def _check_one(settings: Settings, problems: Problems) -> None:
     _check_names(settings, problems)
     _check_tags(settings, problems)
     _check_network(settings, problems)
     _check_numbers(settings, problems)
+    _check_database(settings, problems)
     _check_atlantis(settings, problems)
-    problems.raise_if_any()
+
+
+def validate_environments(environments: tuple[Settings, ...]) -> tuple[Settings, ...]:
+    """Every environment checked alone and against the others; returns them in
+    promotion order (after the one each promotes from, otherwise by name).
+
+    Raises ConfigError listing every problem of every environment at once."""
+    found: list[str] = []
+    for settings in environments:
+        problems = Problems(settings.source_file)
+        _check_one(settings, problems)
+        _check_against_others(settings, environments, problems)
+        found += problems.items
+    if found:
+        raise ConfigError(found)
+    return promotion_order(environments)
+
+
+def promotion_order(environments: tuple[Settings, ...]) -> tuple[Settings, ...]:
+    """Environments sorted so that each comes after the one it promotes from (a
+    valid chain, checked by `validate_environments`); ties by name."""
+    by_name = {s.name: s for s in environments}
+
+    def depth(settings: Settings) -> int:
+        steps, current = 0, settings
+        while current.promotes_from in by_name and steps < len(by_name):
+            current, steps = by_name[current.promotes_from], steps + 1
+        return steps
+
+    return tuple(sorted(environments, key=lambda s: (depth(s), s.name)))
+
+
+def _check_against_others(s: Settings, environments: tuple[Settings, ...],
+                          p: Problems) -> None:
+    module = s.source_file.removeprefix("environments/").removesuffix(".py")
+    if s.name != module:
+        p.add("name", s.name, f"allowed is the module's own name {module!r} "
+              f"(one environment per module: environments/<name>.py)")
+    others = [o for o in environments if o is not s]
+    for other in others:
+        if other.account_id == s.account_id and other.name > s.name:
+            p.add("account_id", s.account_id,
+                  f"it is also the account of {other.source_file}; every environment has an "
+                  "account of its own (the account-wide singletons: the GitHub OIDC provider, "
+                  "password policy, support role, ECR registry scanning and the trail, are "
+                  "built once per environment)")
+    by_name = {o.name: o for o in environments}
+    if s.planned_by is not None:
+        host = by_name.get(s.planned_by)
+        if host is None or host is s:
+            p.add("planned_by", s.planned_by,
+                  "allowed is another environment's name: "
+                  + (", ".join(o.name for o in others) or "there is none"))
+        elif host.atlantis is None:
+            p.add("planned_by", s.planned_by,
+                  f"{host.source_file} runs no Atlantis server (its `atlantis` is None); "
+                  "allowed is an environment that runs one")
+    if s.promotes_from is not None:
+        if s.promotes_from not in by_name or s.promotes_from == s.name:
+            p.add("promotes_from", s.promotes_from,
+                  "allowed is another environment's name: "
+                  + (", ".join(o.name for o in others) or "there is none"))
+        else:
+            seen, current = {s.name}, by_name[s.promotes_from]
+            while current is not None and current.name not in seen:
+                seen.add(current.name)
+                current = by_name.get(current.promotes_from) if current.promotes_from else None
+            if current is not None and current.name == s.name:
+                p.add("promotes_from", s.promotes_from,
+                      "it leads back to this environment; promotion runs one way")
 
 
 def _check_names(s: Settings, p: Problems) -> None:
     if not is_kebab(s.name):
         p.add("name", s.name, "allowed is a kebab-case environment name such as 'prod'")
+    if not ACCOUNT_ID.match(s.account_id):
+        p.add("account_id", s.account_id, "allowed is a 12-digit AWS account id")
     for i, az in enumerate(s.availability_zones):
         if not (az.startswith(s.region) and len(az) == len(s.region) + 1 and az[-1].isalpha()):
             p.add(f"availability_zones[{i}]", az,
@@ -92,6 +177,37 @@ def _check_numbers(s: Settings, p: Problems) -> None:
                   + ", ".join(map(str, LOG_RETENTION_DAYS)))
 
 
+def _check_database(s: Settings, p: Problems) -> None:
+    db = s.database
+    if not (db.instance_class.startswith("db.") and db.instance_class.count(".") == 2):
+        p.add("database.instance_class", db.instance_class,
+              "allowed is an RDS instance class such as 'db.t3.medium'")
+    if not 20 <= db.allocated_storage_gib <= 65536:
+        p.add("database.allocated_storage_gib", db.allocated_storage_gib,
+              "allowed is 20 to 65536 GiB (gp3)")
+    if db.max_allocated_storage_gib < db.allocated_storage_gib:
+        p.add("database.max_allocated_storage_gib", db.max_allocated_storage_gib,
+              f"allowed is at least allocated_storage_gib ({db.allocated_storage_gib})")
+    if db.multi_az and db.single_az_reason is not None:
+        p.add("database.single_az_reason", db.single_az_reason,
+              "allowed only with multi_az=False")
+    if not db.multi_az and len((db.single_az_reason or "").strip()) < MIN_REASON:
+        p.add("database.single_az_reason", db.single_az_reason,
+              f"multi_az=False needs a reason of at least {MIN_REASON} characters "
+              "(it is recorded as waiver CKV_AWS_157)")
+
+
+FARGATE_MEMORY_MIB = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+}
+"""Fargate's CPU units -> the memory sizes (MiB) it accepts with them (Amazon ECS
+developer guide, "Task CPU and memory", Linux)."""
+
+
 ATLANTIS_COMMANDS = ("version", "plan", "apply", "cancel", "unlock", "approve_policies",
                      "import", "state", "*")
 """The comment commands `--gh-team-allowlist` can grant, and `*` (runatlantis/atlantis
@@ -99,6 +215,25 @@ v0.47.1: `AllCommentCommands` in server/events/command/name.go)."""
 
 
 def _check_atlantis(s: Settings, p: Problems) -> None:
+    if s.atlantis is None:
+        if s.planned_by is None:
+            p.add("planned_by", s.planned_by,
+                  "an environment without an Atlantis server of its own (`atlantis` None) "
+                  "names the environment whose server plans it")
+        return
+    if s.planned_by is not None:
+        p.add("planned_by", s.planned_by,
+              "allowed is None for an environment that runs its own Atlantis server "
+              "(`atlantis` set)")
+    cpu, memory = s.atlantis.task_cpu, s.atlantis.task_memory_mib
+    if cpu not in FARGATE_MEMORY_MIB:
+        p.add("atlantis.task_cpu", cpu,
+              f"allowed are Fargate's CPU units {', '.join(map(str, FARGATE_MEMORY_MIB))}")
+    elif memory not in FARGATE_MEMORY_MIB[cpu]:
+        sizes = FARGATE_MEMORY_MIB[cpu]
+        p.add("atlantis.task_memory_mib", memory,
+              f"allowed with task_cpu {cpu} are {sizes[0]} to {sizes[-1]} MiB "
+              f"in steps Fargate accepts ({', '.join(map(str, sizes))})")
     if not s.github.hook_cidrs:
         p.add("github.hook_cidrs", s.github.hook_cidrs,
               "at least one range is required, or no webhook reaches Atlantis")

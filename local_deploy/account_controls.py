@@ -326,8 +326,10 @@ def _secret_control(facts, _state_bucket) -> list[Control]:
     if failed:
         return failed
     without = sorted(name for name, policy in facts["secret_policies"].items() if not policy)
+    # An account without secrets (an environment without an Atlantis server of its
+    # own) has nothing to limit: the control holds.
     return [Control("Security Hub SecretsManager secrets limited by a resource policy",
-                    bool(facts["secret_policies"]) and not without,
+                    not without,
                     f"{len(facts['secret_policies'])} secrets; without a policy: "
                     f"{', '.join(without) or 'none'}")]
 

@@ -65,10 +65,12 @@ def session_keys(credentials: dict) -> dict[str, str]:
             "AWS_SESSION_TOKEN": credentials["SessionToken"]}
 
 
-def _session(aws, region: str, role_arn: str, name: str) -> dict[str, str]:
+def _session(aws, region: str, role_arn: str, name: str,
+             credentials: dict[str, str] | None = None) -> dict[str, str]:
     """Keys of a session of `role_arn`, assumed from the stand-in task role (the
-    route the Atlantis workflows' profiles take)."""
-    sts = aws.client("sts", region)
+    route the Atlantis workflows' profiles take) of the account `credentials` (an
+    administrator's) reach."""
+    sts = aws.client("sts", region, credentials)
     account = sts.get_caller_identity()["Account"]
     task = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{STAND_IN_TASK_ROLE}",
                            RoleSessionName="ecs-task")["Credentials"]
@@ -96,18 +98,20 @@ def _attempt(refusal: Refusal, call) -> Refusal:
 
 
 def apply_role_guard_rails(aws, region: str, apply_role_arn: str, plan_role_arn: str,
-                           state_bucket: str) -> list[Refusal]:
+                           state_bucket: str,
+                           credentials: dict[str, str] | None = None) -> list[Refusal]:
     """The apply role's explicit denies that moto evaluates, tried as that role. Each call
     is one AWS would refuse too; none changes anything when refused (DeleteBucket of a
-    bucket holding objects would fail anyway)."""
-    keys = _session(aws, region, apply_role_arn, "guard-rail-check")
+    bucket holding objects would fail anyway). `credentials`: an administrator of the
+    account the Atlantis task runs in."""
+    keys = _session(aws, region, apply_role_arn, "guard-rail-check", credentials)
     s3 = aws.client("s3", region, keys)
     iam = aws.client("iam", region, keys)
     apply_name = apply_role_arn.rsplit("/", 1)[-1]
     plan_name = plan_role_arn.rsplit("/", 1)[-1]
     wider = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
-    admin_s3 = aws.client("s3", region)
+    admin_s3 = aws.client("s3", region, credentials)
     # A state version no state points at: should the deny not hold, nothing breaks.
     version = next((v for v in admin_s3.list_object_versions(Bucket=state_bucket).get(
         "Versions", []) if not v["IsLatest"]), None)

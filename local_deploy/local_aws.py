@@ -34,6 +34,15 @@ ADMIN_SETUP_CALLS = 3
 IAM (INITIAL_NO_AUTH_ACTION_COUNT); every later call is authorized against its caller's
 policies, the harness's own included."""
 
+ACCOUNT_SETUP_CALLS = 1 + ADMIN_SETUP_CALLS
+"""For each further account (an environment's own): AssumeRole into it (moto serves a
+role ARN of any account id, and that session's calls reach that account's backends),
+then the administrator's three calls there. moto counts every call, STS's included."""
+
+ACCOUNT_SETUP_ROLE = "local-setup"
+"""The role name the setup session assumes in a further account (moto does not check
+that it exists while it does not authenticate)."""
+
 MOTO_SETTINGS = {
     # Certificates validate at once instead of after moto's default 60 s wait.
     "MOTO_ACM_VALIDATION_WAIT": "0",
@@ -42,8 +51,15 @@ MOTO_SETTINGS = {
     "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
 }
 
-ENFORCING_SETTINGS = {"INITIAL_NO_AUTH_ACTION_COUNT": str(ADMIN_SETUP_CALLS)}
-"""Added when IAM is enforced (moto/core/authorization.py counts the calls)."""
+def enforcing_settings(accounts: int = 0) -> dict[str, str]:
+    """Added to moto's environment when IAM is enforced (moto/core/authorization.py
+    counts the calls): the administrator's setup, and `accounts` further accounts'."""
+    return {"INITIAL_NO_AUTH_ACTION_COUNT": str(ADMIN_SETUP_CALLS
+                                                + accounts * ACCOUNT_SETUP_CALLS)}
+
+
+ENFORCING_SETTINGS = enforcing_settings()
+"""Those of a server with the default account only."""
 """Environment of the moto server process (names as moto/settings.py reads them)."""
 
 MOTO_RUNTIME_CONFIG = {"lambda": {"use_docker": False}, "batch": {"use_docker": False}}
@@ -435,14 +451,25 @@ def free_port() -> int:
 class LocalAws:
     """A moto server subprocess; use as a context manager (stopped on any exit, Ctrl-C too).
 
-    With `enforce_iam` (the default) moto authorizes every call after ADMIN_SETUP_CALLS
-    against its caller's policies; `credentials` are then the administrator's keys."""
+    With `enforce_iam` (the default) moto authorizes every call after the setup calls
+    against its caller's policies; `credentials` are then the administrator's keys in
+    moto's default account, and `account_credentials[<id>]` an administrator's keys in
+    each of `accounts` (the environments' own accounts)."""
 
     log_path: Path
     port: int = 0
     enforce_iam: bool = True
+    accounts: tuple[str, ...] = ()
     process: subprocess.Popen | None = None
     credentials: dict[str, str] = field(default_factory=lambda: dict(FAKE_CREDENTIALS))
+    account_credentials: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """The server's moto settings (environment variables)."""
+        extra = [a for a in self.accounts if a != ACCOUNT_ID]
+        return {**MOTO_SETTINGS,
+                **(enforcing_settings(len(extra)) if self.enforce_iam else {})}
 
     @property
     def url(self) -> str:
@@ -454,10 +481,8 @@ class LocalAws:
 
     def start(self, timeout: float = 60.0) -> LocalAws:
         self.port = self.port or free_port()
-        env = {**os.environ, **MOTO_SETTINGS, **FAKE_CREDENTIALS,
+        env = {**os.environ, **self.settings, **FAKE_CREDENTIALS,
                ASSUMED_ROLES_LOG: str(self.assumed_roles_log)}
-        if self.enforce_iam:
-            env.update(ENFORCING_SETTINGS)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
@@ -479,18 +504,31 @@ class LocalAws:
                     raise RuntimeError(f"moto server not ready after {timeout:.0f} s") from None
                 time.sleep(0.2)
         if self.enforce_iam:
-            self._create_admin()
+            # The last calls moto serves without authorization.
+            self.credentials = self._create_admin(FAKE_CREDENTIALS)
+            for account in self.accounts:
+                self.account_credentials[account] = (
+                    self.credentials if account == ACCOUNT_ID else self._create_admin(
+                        self._setup_session(account)))
         return self
 
-    def _create_admin(self) -> None:
-        """The ADMIN_SETUP_CALLS, the last ones moto serves without authorization."""
-        iam = self.client("iam", "us-east-1")
+    def _setup_session(self, account: str) -> dict[str, str]:
+        answer = self.client("sts", "us-east-1", FAKE_CREDENTIALS).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/{ACCOUNT_SETUP_ROLE}",
+            RoleSessionName="setup")["Credentials"]
+        return {"AWS_ACCESS_KEY_ID": answer["AccessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": answer["SecretAccessKey"],
+                "AWS_SESSION_TOKEN": answer["SessionToken"]}
+
+    def _create_admin(self, session: dict[str, str]) -> dict[str, str]:
+        """The administrator `local-admin` of the account `session` reaches, and its keys."""
+        iam = self.client("iam", "us-east-1", session)
         iam.create_user(UserName=ADMIN_USER)
         iam.attach_user_policy(UserName=ADMIN_USER,
                                PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
         key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
-        self.credentials = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"],
-                            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+        return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
     def _post(self, path: str, body: dict) -> dict:
         request = urllib.request.Request(

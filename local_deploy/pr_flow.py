@@ -273,7 +273,15 @@ class PullRequestRun:
             return self._terraform(project, directory, env, "apply", "-input=false",
                                    project.plan_file)
         if isinstance(step, dict) and "env" in step:
-            env[step["env"]["name"]] = step["env"]["value"]
+            # env_step_runner.go: `value` when set, else the output of `command` (run
+            # like a `run` step, with the project's variables), trailing newline trimmed.
+            spec = step["env"]
+            if spec.get("value"):
+                env[spec["name"]] = spec["value"]
+            else:
+                output = self._execute(project, directory, env, ["sh", "-c", spec["command"]],
+                                       "env")
+                env[spec["name"]] = output.removesuffix("\n")
             return ""
         if isinstance(step, dict) and "run" in step:
             run = step["run"]

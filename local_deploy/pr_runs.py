@@ -66,9 +66,12 @@ class ContainerCredentials:
     do what the atlantis stack lets its task role do with AWS credentials: assume the
     plan and apply roles (stacks/atlantis.py, AssumePlanAndApplyRoles)."""
 
-    def __init__(self, aws, region: str, assumable: tuple[str, ...]):
-        iam = aws.client("iam", region)
-        sts = aws.client("sts", region)
+    def __init__(self, aws, region: str, assumable: tuple[str, ...],
+                 credentials: dict[str, str] | None = None):
+        # The task's account: the administrator's (`credentials`) of the environment
+        # that runs the server.
+        iam = aws.client("iam", region, credentials)
+        sts = aws.client("sts", region, credentials)
         # ECS assumes a task role for the task; here the harness's administrator does.
         trust = {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Action": "sts:AssumeRole",

@@ -1,13 +1,27 @@
-"""Build the cdktf App: every registered stack, in deploy order."""
+"""Build the cdktf App of one environment: its registered stacks, in deploy order."""
 
 from __future__ import annotations
 
 from cdktf import App
 
+from environments import load_environment, served_by
 from environments.settings import Settings
 from stacks.base import BuildContext
 from stacks.contracts import ContractGraph
-from stacks.registry import STACKS
+from stacks.registry import stacks_for
+
+
+def build_context(settings: Settings, *, bootstrap_backend: str = "s3") -> BuildContext:
+    """What every stack of `settings`'s environment is handed: its contract graph,
+    the environment whose Atlantis server plans it and, for a server, whom it serves."""
+    host = load_environment(settings.planned_by) if settings.planned_by else settings
+    return BuildContext(
+        settings=settings,
+        graph=ContractGraph(environment=settings.name, stacks=stacks_for(settings)),
+        atlantis_host=host,
+        served=served_by(settings),
+        bootstrap_backend=bootstrap_backend,
+    )
 
 
 def build_app(
@@ -17,15 +31,15 @@ def build_app(
     bootstrap_backend: str = "s3",
     only: tuple[str, ...] | None = None,
 ) -> tuple[App, ContractGraph]:
-    """Construct all stacks (or the first ones up to those in `only`).
+    """Construct the environment's stacks (or only those in `only`).
 
     Raises ConfigError before anything is written when a stack's props or SSM
     reads are wrong.
     """
     app = App(outdir=outdir, skip_validation=False)
-    graph = ContractGraph(environment=settings.name, stacks=STACKS)
-    context = BuildContext(settings=settings, graph=graph, bootstrap_backend=bootstrap_backend)
-    for spec in STACKS:
+    context = build_context(settings, bootstrap_backend=bootstrap_backend)
+    graph = context.graph
+    for spec in graph.stacks:
         if only is not None and spec.name not in only:
             continue
         spec.build(app, context)

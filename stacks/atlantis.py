@@ -6,6 +6,7 @@ import json
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
@@ -51,8 +52,10 @@ from constructs_lib.security_group import (
 from stacks.atlantis_repo_config import (
     CHECKOUT_STRATEGY,
     IMAGE,
+    apply_role_name,
     cluster_name,
     execution_role_name,
+    plan_role_name,
     server_repo_config,
     service_name,
     task_role_name,
@@ -76,22 +79,11 @@ DATA_DIR = f"{HOME}/.atlantis"
 LOG_GROUP = "/aws/ecs/atlantis/application"
 LOG_BUFFER_SIZE = "25m"
 """The awslogs buffer of each container in non-blocking mode (Docker's default: 1m),
-held in the task's memory (TASK_MEMORY_MIB)."""
+held in the task's memory (AtlantisSettings.task_memory_mib)."""
 TASK_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 # The image's own HEALTHCHECK uses curl, which both its Alpine and Debian
 # variants install (busybox wget exists only in the Alpine one).
 HEALTH_CHECK = f"curl -f http://localhost:{PORT}/healthz || exit 1"
-# Sized from a measurement: the phase-4 group applies logging, monitoring and
-# cloudtrail at once (5 provider processes, with the us-east-1 aliases). In
-# `make pr-flow` the apply of their saved plans peaked at 2.4 GiB of terraform
-# plus providers (`peak memory of an apply wave` in its summary); the same group
-# applied with `apply -auto-approve`, which refreshes too, at 3.2 GiB. 6 GiB holds
-# that, Atlantis and git with room; 2 vCPU (1 vCPU would allow 6 GiB, but three
-# applies at once are CPU-bound) keeps a group near its local time.
-TASK_CPU = 2048
-TASK_MEMORY_MIB = 6144
-
-
 class AtlantisStack(GovernedStack):
     """ECR repository, ECS cluster, Fargate service running Atlantis, its EFS
     data, the public ALB and `atlantis.<domain>`."""
@@ -127,8 +119,25 @@ class AtlantisStack(GovernedStack):
         self.github_token_arn = self.consume("secrets", "atlantis-github-token-arn")
         self.webhook_secret_arn = self.consume("secrets", "atlantis-webhook-secret-arn")
         self.web_credentials_arn = self.consume("secrets", "atlantis-web-credentials-arn")
-        self.plan_role_arn = self.consume("bootstrap", "atlantis-plan-role-arn")
-        self.apply_role_arn = self.consume("bootstrap", "atlantis-apply-role-arn")
+        self.role_arns = self._terraform_role_arns()
+
+    def _terraform_role_arns(self) -> dict[str, dict[str, str]]:
+        """environment -> plan/apply -> the role ARN, for every environment this
+        server plans: this environment's from bootstrap's contract, the others'
+        (in their own accounts, out of reach of SSM) from their settings and the
+        names their bootstrap gives them."""
+        partition = DataAwsPartition(self, "partition").partition
+        arns = {}
+        for served in self.context.served:
+            if served.name == self.settings.name:
+                arns[served.name] = {
+                    "plan": self.consume("bootstrap", "atlantis-plan-role-arn"),
+                    "apply": self.consume("bootstrap", "atlantis-apply-role-arn")}
+            else:
+                iam = f"arn:{partition}:iam::{served.account_id}:role"
+                arns[served.name] = {"plan": f"{iam}/{plan_role_name(served.name)}",
+                                     "apply": f"{iam}/{apply_role_name(served.name)}"}
+        return arns
 
     def _image_repository(self) -> None:
         # For a custom image later; the service runs the pinned upstream image.
@@ -303,7 +312,8 @@ class AtlantisStack(GovernedStack):
                 ),
             ), "terraform-roles": (
                 PolicyStatement(sid="AssumePlanAndApplyRoles", actions=("sts:AssumeRole",),
-                                resources=(self.plan_role_arn, self.apply_role_arn)),
+                                resources=tuple(arns[kind] for arns in self.role_arns.values()
+                                                for kind in ("plan", "apply"))),
             )},
         ))
 
@@ -313,8 +323,9 @@ class AtlantisStack(GovernedStack):
             family=self.base_name,
             requires_compatibilities=["FARGATE"],
             network_mode="awsvpc",
-            cpu=str(TASK_CPU),
-            memory=str(TASK_MEMORY_MIB),
+            # Sized in the settings (AtlantisSettings.task_cpu/task_memory_mib).
+            cpu=str(self.settings.atlantis.task_cpu),
+            memory=str(self.settings.atlantis.task_memory_mib),
             runtime_platform=EcsTaskDefinitionRuntimePlatform(
                 operating_system_family="LINUX", cpu_architecture="X86_64"),
             execution_role_arn=self.execution_role.arn,
@@ -509,7 +520,6 @@ class AtlantisStack(GovernedStack):
             "ATLANTIS_REPO_ALLOWLIST": f"github.com/{settings.github.repository}",
             "ATLANTIS_REPO_CONFIG_JSON": json.dumps(server_repo_config(
                 settings.github.repository, self.graph.stack_names,
-                plan_role_arn=self.plan_role_arn,
-                apply_role_arn=self.apply_role_arn), sort_keys=True),
+                role_arns=self.role_arns), sort_keys=True),
             "ATLANTIS_WEB_BASIC_AUTH": "true",
         }

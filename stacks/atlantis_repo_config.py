@@ -41,8 +41,22 @@ approved: GitHub shows an approving review; mergeable: GitHub would merge the PR
 now (branch protection: required reviews and checks pass); undiverged: the base
 branch has not moved since the plan's merge (with the merge checkout strategy)."""
 
-PLAN_PROFILE = "atlantis-plan"
-APPLY_PROFILE = "atlantis-apply"
+OUTPUT_ROOT = "cdktf.out"
+"""Where the synthesized environments live in the repository: a project's `dir` is
+`cdktf.out/<environment>/stacks/<stack>` (synth/atlantis_config.py writes them)."""
+
+ENVIRONMENT_OF_PROJECT = 'printf "%s" "$REPO_REL_DIR" | cut -d/ -f2'
+"""Shell that prints the environment of the project being run, from the project
+dir Atlantis passes as REPO_REL_DIR (run_step_runner.go at v0.47.1 sets it for `run`
+and `env` steps): the second segment of `cdktf.out/<environment>/stacks/<stack>`."""
+
+ROLE_KINDS = ("plan", "apply")
+
+
+def profile_name(environment: str, kind: str) -> str:
+    """The AWS profile a workflow selects to `kind` (plan or apply) a project of
+    `environment`: `<environment>-atlantis-<kind>`."""
+    return f"{environment}-atlantis-{kind}"
 
 
 def cluster_name(env: str) -> str:
@@ -75,24 +89,39 @@ def apply_role_name(env: str) -> str:
     return f"{env}-atlantis-apply"
 
 
-def aws_profiles(plan_role_arn: str, apply_role_arn: str) -> str:
-    """The AWS config the workflows select from with AWS_PROFILE: each profile
-    assumes its role from the task's own credentials (the ECS container endpoint)."""
+def aws_profiles(role_arns: dict[str, dict[str, str]]) -> str:
+    """The AWS config the workflows select from with AWS_PROFILE: for every
+    environment the server plans (`role_arns`: environment -> kind -> role ARN),
+    one profile per role, each assuming its role from the task's own credentials
+    (the ECS container endpoint)."""
     lines = []
-    for profile, arn in ((PLAN_PROFILE, plan_role_arn), (APPLY_PROFILE, apply_role_arn)):
-        lines += [f"[profile {profile}]", f"role_arn = {arn}", "credential_source = EcsContainer",
-                  f"role_session_name = {profile}"]
+    for environment, arns in sorted(role_arns.items()):
+        for kind in ROLE_KINDS:
+            profile = profile_name(environment, kind)
+            lines += [f"[profile {profile}]", f"role_arn = {arns[kind]}",
+                      "credential_source = EcsContainer", f"role_session_name = atlantis-{kind}"]
     return "\n".join(lines) + "\n"
 
 
-def _write_profiles(plan_role_arn: str, apply_role_arn: str) -> dict:
+def _write_profiles(role_arns: dict[str, dict[str, str]]) -> dict:
     # Written by every stage (parallel projects write the same bytes; the rename
     # is atomic) into the data directory's HOME, where the SDKs look.
-    text = aws_profiles(plan_role_arn, apply_role_arn)
+    text = aws_profiles(role_arns)
     quoted = " ".join(f"'{line}'" for line in text.splitlines())
     command = ('mkdir -p "$HOME/.aws" && printf \'%s\\n\' ' + quoted
                + ' > "$HOME/.aws/config.$$" && mv "$HOME/.aws/config.$$" "$HOME/.aws/config"')
     return {"run": {"command": command, "output": "hide"}}
+
+
+def _select_profile(kind: str) -> dict:
+    """An `env` step whose command prints the profile for the project's own
+    environment (env_step_runner.go at v0.47.1: without `value`, the command's
+    output, its trailing newline trimmed, is the value). The environment comes
+    from the project's directory, not from anything the PR's atlantis.yaml can
+    name: a project of cdktf.out/staging/ runs as staging's roles, whatever it is
+    called, and a directory of no known environment selects no profile and fails."""
+    return {"env": {"name": "AWS_PROFILE",
+                    "command": f'printf "%s-atlantis-{kind}" "$({ENVIRONMENT_OF_PROJECT})"'}}
 
 
 STACK_WORKFLOW = "stack"
@@ -116,15 +145,18 @@ def _env(name: str, value: str) -> dict:
     return {"env": {"name": name, "value": value}}
 
 
-def server_repo_config(repository: str, stacks: tuple[str, ...], *, plan_role_arn: str,
-                       apply_role_arn: str) -> dict:
+def server_repo_config(repository: str, stacks: tuple[str, ...], *,
+                       role_arns: dict[str, dict[str, str]]) -> dict:
     """The server-side repo config for `github.com/<repository>` (owner/name).
 
-    Plans run as the plan role (reads everything, writes only the state lock),
-    applies as the apply role; the stacks' own JSON names no role, so an
-    engineer plans by hand with their own credentials."""
-    profiles = _write_profiles(plan_role_arn, apply_role_arn)
-    plan = {"steps": [profiles, _env("AWS_PROFILE", PLAN_PROFILE), "init", "plan"]}
+    Plans run as the plan role of the project's environment (reads everything,
+    writes only the state lock), applies as its apply role; `role_arns` holds them
+    for every environment the server plans (environment -> kind -> ARN). The
+    stacks' own JSON names no role, so an engineer plans by hand with their own
+    credentials, and each environment's `allowed_account_ids` refuses the roles of
+    any other account."""
+    profiles = _write_profiles(role_arns)
+    plan = {"steps": [profiles, _select_profile("plan"), "init", "plan"]}
     return {
         "repos": [{
             "id": f"github.com/{repository}",
@@ -139,7 +171,7 @@ def server_repo_config(repository: str, stacks: tuple[str, ...], *, plan_role_ar
         "workflows": {
             STACK_WORKFLOW: {
                 "plan": plan,
-                "apply": {"steps": [profiles, _env("AWS_PROFILE", APPLY_PROFILE), "apply"]},
+                "apply": {"steps": [profiles, _select_profile("apply"), "apply"]},
             },
         },
     }

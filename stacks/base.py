@@ -32,6 +32,12 @@ class BuildContext:
 
     settings: Settings
     graph: ContractGraph
+    atlantis_host: Settings
+    """The environment whose Atlantis server plans and applies this one (itself
+    when it runs its own): its task role is what the plan and apply roles trust."""
+    served: tuple[Settings, ...] = ()
+    """For an environment that runs an Atlantis server: every environment the
+    server plans and applies (itself included), in promotion order."""
     bootstrap_backend: str = "s3"
     """'local' synthesizes bootstrap with a local backend for its very first apply."""
 
@@ -54,6 +60,7 @@ class GovernedStack(TerraformStack):
         self.spec = spec
         self.settings = context.settings
         self.graph = context.graph
+        self.context = context
         self.tags = self._required_tags()
         self.provider = self._aws_provider(None, self.settings.region)
         self._providers: dict[str, AwsProvider] = {}
@@ -102,6 +109,9 @@ class GovernedStack(TerraformStack):
             f"aws-{alias}" if alias else "aws",
             alias=alias,
             region=region,
+            # Terraform refuses credentials of any other account before a single
+            # call: one environment's code can never plan or apply in another's.
+            allowed_account_ids=[self.settings.account_id],
             default_tags=[{"tags": self.tags.as_dict()}],
         )
 

@@ -199,8 +199,14 @@ class BootstrapStack(GovernedStack):
         partition, account = self.partition, self.account_id
         iam = f"arn:{partition}:iam::{account}"
         glue = f"arn:{partition}:glue:{self.settings.region}:{account}"
-        trust = AccountTrust(account_root=f"{iam}:root",
-                             principal_arns=(f"{iam}:role/{task_role_name(env)}",))
+        # The task role of the Atlantis server that plans and applies this
+        # environment: its own, or (staging) another environment's, in that
+        # environment's account. The account's root narrowed by aws:PrincipalArn,
+        # so IAM accepts the trust before that role exists.
+        host = self.context.atlantis_host
+        host_iam = f"arn:{partition}:iam::{host.account_id}"
+        trust = AccountTrust(account_root=f"{host_iam}:root",
+                             principal_arns=(f"{host_iam}:role/{task_role_name(host.name)}",))
         lock = PolicyStatement(
             sid="LockState",
             actions=("dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem",

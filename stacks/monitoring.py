@@ -242,13 +242,15 @@ class MonitoringStack(GovernedStack):
 
     # --- alarms ---------------------------------------------------------------
     def _alarms(self) -> None:
+        self.alarms: dict[str, MetricAlarm] = {}
+        if self.settings.atlantis is None:
+            return  # no Atlantis server of this environment's own to watch
         dimension_values = {
             "LoadBalancer": self.consume("atlantis", "alb-arn-suffix"),
             "TargetGroup": self.consume("atlantis", "target-group-arn-suffix"),
             "ClusterName": self.consume("atlantis", "ecs-cluster-name"),
             "ServiceName": self.consume("atlantis", "ecs-service-name"),
         }
-        self.alarms: dict[str, MetricAlarm] = {}
         for alarm in ALARMS:
             self.alarms[alarm.what] = MetricAlarm(self, f"alarm-{alarm.what}", MetricAlarmProps(
                 alarm=alarm,

@@ -1,4 +1,4 @@
-"""The production VPC exactly as the reference draws it: subnets, IGW, NAT,
+"""The environment's VPC as the reference draws it: subnets, IGW, NAT,
 route tables, flow logs, the closed default security group and endpoints."""
 
 from __future__ import annotations
@@ -50,6 +50,11 @@ VPC_CIDR = "vpc-cidr"
 # Endpoint policies name every principal and narrow it by conditions: an
 # endpoint policy cannot name the callers, only what their requests carry.
 
+
+ECR_LAYER_BUCKET = "prod-{region}-starport-layer-bucket"
+"""AWS's own bucket that ECR serves image layers from (ECR's VPC endpoint guide,
+"Minimum Amazon S3 bucket permissions"); `prod` is part of AWS's name for it, not
+one of our environments."""
 
 @dataclass(frozen=True, kw_only=True)
 class AclRule:
@@ -241,7 +246,7 @@ class NetworkStack(GovernedStack):
     def _s3_endpoint(self) -> None:
         # S3 traffic of the private subnets (ECR layers, state, logs) bypasses the NAT.
         account = (self.account_id,)
-        layers = f"arn:{self.partition}:s3:::prod-{self.settings.region}-starport-layer-bucket/*"
+        layers = f"arn:{self.partition}:s3:::{ECR_LAYER_BUCKET.format(region=self.settings.region)}/*"
         self.s3_endpoint_policy = policy_document(self, "s3-endpoint-policy", (
             # Our principals on our buckets only: nothing in the VPC copies data
             # to another account's bucket or works with another account's keys.
@@ -327,7 +332,7 @@ class NetworkStack(GovernedStack):
     def _transit_gateway(self) -> None:
         self.transit_gateway = Ec2TransitGateway(
             self, "transit-gateway",
-            description="Transit Gateway of the production VPC",
+            description=f"Transit Gateway of the {self.settings.name} VPC",
             # Attachments shared from other accounts need an explicit accept (CKV_AWS_331).
             auto_accept_shared_attachments="disable",
             tags=self.tags.resource_tags(self.resource_name("tgw")),
@@ -344,8 +349,8 @@ class NetworkStack(GovernedStack):
 
     def _publish_contract(self) -> None:
         """What later stacks read; the transit gateway publishes its own id."""
-        self.publish("vpc-id", self.vpc.id, "ID of the production VPC")
-        self.publish("vpc-cidr", self.vpc.cidr_block, "CIDR block of the production VPC")
+        self.publish("vpc-id", self.vpc.id, f"ID of the {self.settings.name} VPC")
+        self.publish("vpc-cidr", self.vpc.cidr_block, f"CIDR block of the {self.settings.name} VPC")
         self.publish_list("public-subnet-ids", [s.id for s in self.public_subnets],
                           "IDs of the public subnets, in settings order")
         self.publish_list("private-subnet-ids", [s.id for s in self.private_subnets],

@@ -1,4 +1,4 @@
-"""The production MySQL database: the instance, its security group and its CloudWatch alarms."""
+"""The environment's MySQL database: the instance, its security group and its CloudWatch alarms."""
 
 from __future__ import annotations
 
@@ -93,6 +93,7 @@ class RdsStack(GovernedStack):
         # of an address still synthesized. An instance holding data moves as a
         # second RdsInstance under a new id, the data copied (mysqldump or DMS)
         # and the contracts published from it, then a Remove of the old one.
+        database = self.settings.database
         self.database = RdsInstance(self, "mysql", RdsInstanceProps(
             name=name,
             tags=self.tags,
@@ -102,9 +103,11 @@ class RdsStack(GovernedStack):
             subnets=private_subnets,
             security_groups=[security_group.ref],
             engine_version="8.0",
-            instance_class="db.t3.medium",
-            allocated_storage=50,
-            max_allocated_storage=200,
+            instance_class=database.instance_class,
+            allocated_storage=database.allocated_storage_gib,
+            max_allocated_storage=database.max_allocated_storage_gib,
+            enable_multi_az=database.multi_az,
+            multi_az_off_reason=database.single_az_reason,
             backup_retention_period=7,
         ))
 
@@ -117,12 +120,12 @@ class RdsStack(GovernedStack):
             ))
 
         self.publish("db-instance-id", self.database.identifier,
-                     "Identifier of the production MySQL instance")
+                     f"Identifier of the {self.settings.name} MySQL instance")
         self.publish("db-endpoint", self.database.endpoint,
-                     "host:port of the production MySQL instance")
+                     f"host:port of the {self.settings.name} MySQL instance")
         self.publish("db-address", self.database.address,
-                     "Host name of the production MySQL instance")
+                     f"Host name of the {self.settings.name} MySQL instance")
         self.publish("db-master-secret-arn", self.database.master_user_secret_arn,
                      "ARN of the RDS-managed secret holding the master user's password")
         self.publish("db-security-group-id", security_group.id,
-                     "Security group of the production MySQL instance")
+                     f"Security group of the {self.settings.name} MySQL instance")

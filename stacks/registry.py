@@ -10,6 +10,7 @@ a second, and without them the binding package's eager import (~10 s).
 
 from __future__ import annotations
 
+from environments.settings import Settings
 from stacks.acm import AcmStack
 from stacks.atlantis import AtlantisStack
 from stacks.bootstrap import BootstrapStack
@@ -35,9 +36,11 @@ STACKS: tuple[StackSpec, ...] = (
     StackSpec(name="acm", phase=FOUNDATION, stack_class=AcmStack,
               purpose="the wildcard certificate"),
     StackSpec(name="secrets", phase=SECURITY, stack_class=SecretsStack,
-              purpose="Secrets Manager secrets and their rotation"),
+              purpose="Secrets Manager secrets and their rotation",
+              atlantis_server_only=True),
     StackSpec(name="atlantis", phase=APPLICATION, stack_class=AtlantisStack,
-              purpose="Atlantis on ECS Fargate behind an ALB"),
+              purpose="Atlantis on ECS Fargate behind an ALB",
+              atlantis_server_only=True),
     StackSpec(name="rds", phase=APPLICATION, stack_class=RdsStack,
               purpose="MySQL database and its alarms"),
     StackSpec(name="logging", phase=OBSERVABILITY, stack_class=LoggingStack,
@@ -49,6 +52,13 @@ STACKS: tuple[StackSpec, ...] = (
 )
 
 STACK_NAMES = tuple(spec.name for spec in STACKS)
+"""Every stack any environment may have, in deploy order."""
+
+
+def stacks_for(settings: Settings) -> tuple[StackSpec, ...]:
+    """The stacks of one environment, in deploy order (the secrets and atlantis
+    stacks only where the environment runs its own Atlantis server)."""
+    return tuple(spec for spec in STACKS if spec.built_in(settings))
 
 
 def spec_of(name: str) -> StackSpec:

@@ -44,12 +44,14 @@ class Route53Stack(GovernedStack):
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
         self._query_logging(domain)
-        self.health_check = self._atlantis_health_check(domain)
 
         self.publish("zone-id", self.zone.zone_id, f"ID of the public hosted zone {domain}")
         self.publish("zone-name", self.zone.name, "Name of the public hosted zone")
-        self.publish("atlantis-health-check-id", self.health_check.id,
-                     "ID of the Route 53 health check of the Atlantis endpoint")
+        # Only where the environment runs its own Atlantis server (atlantis stack).
+        if self.settings.atlantis is not None:
+            self.health_check = self._atlantis_health_check(domain)
+            self.publish("atlantis-health-check-id", self.health_check.id,
+                         "ID of the Route 53 health check of the Atlantis endpoint")
 
     def _arn(self, service: str, region: str, resource: str) -> str:
         return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from environments.settings import Settings
     from stacks.base import BuildContext, GovernedStack
 
 
@@ -33,6 +34,13 @@ class StackSpec:
     purpose: str
     stack_class: type[GovernedStack]
     """The class that builds the stack: `stack_class(app, spec, context)`."""
+    atlantis_server_only: bool = False
+    """Built only in an environment that runs its own Atlantis server
+    (`Settings.atlantis`); an environment planned by another's server has none."""
+
+    def built_in(self, settings: Settings) -> bool:
+        """Whether the environment of `settings` has this stack."""
+        return not self.atlantis_server_only or settings.atlantis is not None
 
     def build(self, scope, context: BuildContext) -> GovernedStack:
         return self.stack_class(scope, self, context)

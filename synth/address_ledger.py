@@ -92,15 +92,17 @@ class LedgerReport:
     """The Move lines the refused renames suggest, by the class that declares them."""
     added: dict[str, int] = field(default_factory=dict)
     """Stack -> how many addresses are new (created by the plan; nothing to declare)."""
+    baseline: str = "cdktf.out/"
+    """The committed output compared with, as the sentences name it."""
 
     def summary(self) -> str:
         new = ", ".join(f"{count} in {stack}" for stack, count in self.added.items())
         new = f"; new addresses: {new}" if new else ""
         if not self.changes and not self.notes:
             return ("address ledger: every committed resource address is kept against "
-                    f"cdktf.out/{new}")
+                    f"{self.baseline}{new}")
         lines = [f"address ledger: {len(self.changes)} address change(s) against "
-                 f"cdktf.out/{new}"]
+                 f"{self.baseline}{new}"]
         lines += [f"  - {line}" for line in self.changes]
         lines += [f"  note: {line}" for line in self.notes]
         return "\n".join(lines)
@@ -108,7 +110,7 @@ class LedgerReport:
     def failure_text(self) -> str:
         count = len(self.failures)
         head = (f"the address ledger refused {count} address change(s) against the committed "
-                "cdktf.out/ (a refactor must not destroy by accident):")
+                f"{self.baseline} (a refactor must not destroy by accident):")
         lines = [head, *(f"  - {line}" for line in self.failures)]
         for owner, moves in self.moves.items():
             lines += [f"If every rename above in {owner.cls} is the same object, this goes into "
@@ -334,10 +336,13 @@ def registry_declarations() -> tuple[dict[str, tuple[AddressChange, ...]], dict[
     return declared, owners, tuple(spec.name for spec in STACKS)
 
 
-def check(baseline_dir: Path, new_dir: Path) -> LedgerReport:
-    """The ledger of the synth in `new_dir` against the one in `baseline_dir`."""
+def check(baseline_dir: Path, new_dir: Path, label: str = "cdktf.out/") -> LedgerReport:
+    """The ledger of the synth in `new_dir` against the one in `baseline_dir`
+    (named `label` in the sentences)."""
     declared, owners, order = registry_declarations()
     new = load_output(new_dir) or {}
     for name in new:
         owners.setdefault(name, Owner(cls=f"the {name} stack", path="stacks/"))
-    return compare(load_output(baseline_dir), new, declared, owners, order)
+    report = compare(load_output(baseline_dir), new, declared, owners, order)
+    report.baseline = label
+    return report

@@ -1,6 +1,7 @@
 """atlantis.yaml (repo-level config, version 3) generated from the stack registry
-and the SSM publish/consume graph: one project per synthesized stack. What each
-project may set, and the server-side config that allows it, come from
+and the SSM publish/consume graph: one project per environment and synthesized
+stack, `<env>-<stack>`, the environments in promotion order. What each project may
+set, and the server-side config that allows it, come from
 stacks/atlantis_repo_config.py."""
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ import json
 import re
 from pathlib import Path
 
+from environments.settings import Settings
 from stacks.atlantis_repo_config import TERRAFORM_VERSION, project_settings
 from stacks.contracts import ContractGraph
-from stacks.registry import STACKS
+from synth.layout import cli_stack_name, project_dir
+
+Environments = dict[str, tuple[Settings, ContractGraph]]
 
 STATE_STACK = "bootstrap"
 """Holds the state bucket, lock table and key of every other stack's S3 backend."""
@@ -22,14 +26,14 @@ HEADER = (
 )
 
 
-def execution_order_groups() -> dict[str, int]:
-    """Stack -> group: one group per stack in a sequential phase (deploy order),
-    one shared group for a parallel phase. Taken from the whole registry so the
-    numbers do not move when only some stacks are synthesized."""
+def execution_order_groups(graph: ContractGraph, first: int = 1) -> dict[str, int]:
+    """Stack -> group for one environment, numbered from `first`: one group per
+    stack in a sequential phase (deploy order), one shared group for a parallel
+    phase."""
     groups: dict[str, int] = {}
-    group = 0
+    group = first - 1
     parallel_phase_group: dict[int, int] = {}
-    for spec in STACKS:
+    for spec in graph.stacks:
         if spec.phase.parallel:
             if spec.phase.number not in parallel_phase_group:
                 group += 1
@@ -59,33 +63,45 @@ def when_modified(stack_dir: Path) -> list[str]:
     return patterns
 
 
-def projects(graph: ContractGraph, outdir: Path) -> list[dict]:
-    """One project per stack synthesized into `outdir`, in deploy order."""
-    groups = execution_order_groups()
+def projects(environments: Environments, root: Path) -> list[dict]:
+    """One project per environment and stack synthesized under `root`
+    (`<root>/<env>/stacks/<stack>`): the environments in promotion order, each in
+    deploy order. The execution order groups run on from one environment to the
+    next, so a PR that changes both plans and applies staging before prod; a
+    project also depends on its twin in the environment it promotes from, so
+    Atlantis refuses to apply it before that twin is applied in the same PR."""
     result = []
-    for spec in STACKS:
-        stack_dir = outdir / "stacks" / spec.name
-        if not stack_dir.is_dir():
-            continue
-        project = {
-            "name": spec.name,
-            "dir": f"cdktf.out/stacks/{spec.name}",
-            "workspace": "default",
-            "terraform_version": TERRAFORM_VERSION,
-            "execution_order_group": groups[spec.name],
-            "depends_on": depends_on(graph, spec.name),
-            "autoplan": {"enabled": True, "when_modified": when_modified(stack_dir)},
-            # Requirements and the default workflow are server-side (the PR
-            # cannot loosen them); only what the server allows is set here.
-            **project_settings(spec.name),
-        }
-        if not project["depends_on"]:
-            del project["depends_on"]
-        result.append(project)
+    first = 1
+    for name, (settings, graph) in environments.items():
+        groups = execution_order_groups(graph, first)
+        first = max(groups.values(), default=first - 1) + 1
+        promoted_from = environments.get(settings.promotes_from or "")
+        for spec in graph.stacks:
+            stack_dir = root / name / "stacks" / spec.name
+            if not stack_dir.is_dir():
+                continue
+            needs = [cli_stack_name(name, s) for s in depends_on(graph, spec.name)]
+            if promoted_from and spec.name in promoted_from[1].stack_names:
+                needs.append(cli_stack_name(settings.promotes_from, spec.name))
+            project = {
+                "name": cli_stack_name(name, spec.name),
+                "dir": project_dir(name, spec.name),
+                "workspace": "default",
+                "terraform_version": TERRAFORM_VERSION,
+                "execution_order_group": groups[spec.name],
+                "depends_on": needs,
+                "autoplan": {"enabled": True, "when_modified": when_modified(stack_dir)},
+                # Requirements and the default workflow are server-side (the PR
+                # cannot loosen them); only what the server allows is set here.
+                **project_settings(spec.name),
+            }
+            if not project["depends_on"]:
+                del project["depends_on"]
+            result.append(project)
     return result
 
 
-def config(graph: ContractGraph, outdir: Path) -> dict:
+def config(environments: Environments, root: Path) -> dict:
     return {
         "version": 3,
         "automerge": False,
@@ -102,13 +118,13 @@ def config(graph: ContractGraph, outdir: Path) -> dict:
         "parallel_apply": True,
         # A failed stack stops the later groups: never apply rds on a broken atlantis.
         "abort_on_execution_order_fail": True,
-        "projects": projects(graph, outdir),
+        "projects": projects(environments, root),
     }
 
 
-def render(graph: ContractGraph, outdir: Path) -> str:
+def render(environments: Environments, root: Path) -> str:
     """The full text of atlantis.yaml."""
-    return HEADER + "".join(_emit(config(graph, outdir), 0))
+    return HEADER + "".join(_emit(config(environments, root), 0))
 
 
 # --- a small deterministic YAML emitter (mappings, lists, scalars) -----------

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from constructs_lib.errors import ConfigError
+from environments.settings import Settings
 from stacks.contracts import ContractGraph
-from stacks.registry import STACKS
 from synth import atlantis_config, construct_docs, stack_diagram
 
 REPO = Path(__file__).resolve().parent.parent
@@ -17,14 +17,24 @@ ATLANTIS_YAML = REPO / "atlantis.yaml"
 README = REPO / "README.md"
 
 
-def generated_files(graph: ContractGraph, outdir: Path) -> dict[Path, str]:
-    """Absolute path -> full new content, for every generated file."""
+Environments = dict[str, tuple[Settings, ContractGraph]]
+"""Environment name -> its settings and contract graph, in promotion order."""
+
+
+def generated_files(environments: Environments, root: Path) -> dict[Path, str]:
+    """Absolute path -> full new content, for every generated file; `root` holds
+    every environment's output (`<root>/<env>/stacks/...`)."""
     readme = README.read_text() if README.exists() else ""
-    readme = replace_section(readme, "stack-diagram", stack_diagram.render(graph))
-    readme = replace_section(readme, "stack-table", stack_table(graph))
+    readme = replace_section(readme, "environments", environment_table(environments))
+    readme = replace_section(readme, "stack-diagram", "\n".join(
+        f"`{name}`:\n\n{stack_diagram.render(graph)}"
+        for name, (_, graph) in environments.items()))
+    readme = replace_section(readme, "stack-table", "\n".join(
+        f"`{name}` ({len(graph.stacks)} stacks):\n\n{stack_table(graph)}"
+        for name, (_, graph) in environments.items()))
     readme = replace_section(readme, "construct-props", construct_docs.render())
     return {
-        ATLANTIS_YAML: atlantis_config.render(graph, outdir),
+        ATLANTIS_YAML: atlantis_config.render(environments, root),
         README: readme,
     }
 
@@ -56,9 +66,31 @@ def stack_table(graph: ContractGraph) -> str:
         "| phase | stack | holds | reads SSM parameters from | parameters published |",
         "|---|---|---|---|---|",
     ]
-    for spec in STACKS:
+    for spec in graph.stacks:
         reads = ", ".join(f"`{s}`" for s in graph.upstream(spec.name)) or "-"
         rows.append(
             f"| {spec.phase.number} {spec.phase.name} | `{spec.name}` | {spec.purpose} "
             f"| {reads} | {published.get(spec.name, 0)} |")
+    return "\n".join(rows) + "\n"
+
+
+def environment_table(environments: Environments) -> str:
+    """A Markdown table of what differs between the environments (ends with a newline)."""
+    rows = [
+        "| environment | account | region | domain | VPC | NAT gateways | database "
+        "| Atlantis | applied after | stacks |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, (s, graph) in environments.items():
+        db = s.database
+        nat = len(s.network.public_subnets) if s.network.multi_az_nat else 1
+        database = (f"{db.instance_class}, {'Multi-AZ' if db.multi_az else 'single-AZ'}, "
+                    f"{db.allocated_storage_gib}-{db.max_allocated_storage_gib} GiB")
+        atlantis = (f"runs the server ({s.atlantis.task_cpu // 1024} vCPU, "
+                    f"{s.atlantis.task_memory_mib // 1024} GiB)" if s.atlantis
+                    else f"planned by `{s.planned_by}`'s server")
+        rows.append(
+            f"| `{name}` | {s.account_id} | {s.region} | {s.domain} | {s.network.vpc_cidr} "
+            f"| {nat} | {database} | {atlantis} | {f'`{s.promotes_from}`' if s.promotes_from else '-'} "
+            f"| {len(graph.stacks)} |")
     return "\n".join(rows) + "\n"

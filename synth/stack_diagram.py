@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from stacks.contracts import ContractGraph
-from stacks.registry import STACK_NAMES, STACKS
+from stacks.registry import STACK_NAMES
 from stacks.spec import Phase
 
 MAX_LABEL_CHARS = 32
@@ -32,17 +32,17 @@ def ssm_edges(graph: ContractGraph) -> list[tuple[str, str, list[str]]]:
     return [(p, c, sorted(names[(p, c)])) for p, c in order]
 
 
-def _phases() -> list[tuple[Phase, list[str]]]:
+def _phases(graph: ContractGraph) -> list[tuple[Phase, list[str]]]:
     phases: dict[int, tuple[Phase, list[str]]] = {}
-    for spec in STACKS:
+    for spec in graph.stacks:
         phases.setdefault(spec.phase.number, (spec.phase, []))[1].append(spec.name)
     return [phases[n] for n in sorted(phases)]
 
 
 def render(graph: ContractGraph) -> str:
-    """The fenced ```mermaid block (ends with a newline)."""
+    """The fenced ```mermaid block of one environment's stacks (ends with a newline)."""
     lines = ["```mermaid", "flowchart TB"]
-    phases = _phases()
+    phases = _phases(graph)
     for phase, stacks in phases:
         how = "in parallel" if phase.parallel else "in order"
         lines.append(f'  subgraph phase{phase.number}["{phase.number}. {phase.name} ({how})"]')

@@ -1,7 +1,9 @@
 """Synthesize the app, run the governance rules on the result, and publish it.
 
-Used by main.py (so `npx cdktf synth` behaves like `make synth`). The output is
-built in a temporary directory beside the target; the address ledger compares it
+Used by main.py (so `npx cdktf synth` behaves like `make synth`). Every
+environment goes into `<outdir>/<env>/` (synth/layout.py; CDKTF_ENVIRONMENT or
+`--env` builds one and keeps the others). The output is built in a temporary
+directory beside the target; the address ledger compares it
 with the committed cdktf.out/ and the governance rules check it, and only when
 both passed does it reach the target. With `--publish` (what `make synth` passes)
 it replaces `cdktf.out/` and the generated files: a failed synth leaves them
@@ -28,8 +30,11 @@ BASELINE = REPO / "cdktf.out"
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="synth", description=__doc__)
-    parser.add_argument("--env", default=os.environ.get("CDKTF_ENVIRONMENT", "prod"))
-    parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
+    parser.add_argument("--env", default=os.environ.get("CDKTF_ENVIRONMENT") or None,
+                        help="synthesize this environment only (default: every environment "
+                             "in environments/)")
+    parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR", "cdktf.out"),
+                        help="the output root: each environment goes to <outdir>/<env>/")
     parser.add_argument("--publish", action="store_true",
                         help="build in a temporary directory and replace the outdir and "
                              "generated files only when everything passed")
@@ -57,13 +62,18 @@ def run(argv: list[str]) -> int:
 
 
 def synthesize(args: argparse.Namespace) -> int:
-    from environments import load_environment
+    from environments import load_environment, load_environments
 
-    settings = load_environment(args.env)
+    # Every environment is validated, even for a synth of one: they name each
+    # other (who plans whom, who promotes from whom).
+    everyone = load_environments()
+    chosen = (load_environment(args.env),) if args.env else everyone
+    order = tuple(s.name for s in everyone)
     fast_synth.enable()
     from stacks.app import build_app
     from synth.address_ledger import check as ledger_check
     from synth.generated import generated_files
+    from synth.layout import cli_manifest, environment_dirs
 
     target = Path(args.outdir).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -71,18 +81,32 @@ def synthesize(args: argparse.Namespace) -> int:
     # output before any of it reaches the target.
     with tempfile.TemporaryDirectory(prefix=".synth-", dir=target.parent) as tmp:
         staged = Path(tmp) / "out"
-        app, graph = build_app(settings, str(staged), bootstrap_backend=args.bootstrap_backend)
-        app.synth()
-        ledger = ledger_check(BASELINE, staged)
-        if ledger.failures:
-            print(f"synth failed, nothing was written: {ledger.failure_text()}",
-                  file=sys.stderr)
+        staged.mkdir()
+        graphs = {}
+        for settings in chosen:
+            app, graphs[settings.name] = build_app(
+                settings, str(staged / settings.name), bootstrap_backend=args.bootstrap_backend)
+            app.synth()
+        ledgers = [ledger_check(BASELINE / name, staged / name, f"cdktf.out/{name}/")
+                   for name in graphs]
+        refused = [ledger.failure_text() for ledger in ledgers if ledger.failures]
+        if refused:
+            print("synth failed, nothing was written: " + "\n".join(refused), file=sys.stderr)
             return 1
-        if not args.skip_policies and _check(staged) != 0:
+        if not args.skip_policies and any(_check(staged / name) != 0 for name in graphs):
             print(f"synth failed: governance findings above; {args.outdir} was not changed.",
                   file=sys.stderr)
             return 1
-        generated = generated_files(graph, staged) if args.publish or args.generated_to else {}
+        # A synth of one environment keeps the others' output as it is.
+        for name, directory in environment_dirs(target, order).items():
+            if name not in graphs:
+                shutil.copytree(directory, staged / name)
+        (staged / "manifest.json").write_text(cli_manifest(staged, order))
+        # The generated files describe every environment: only a synth of all of
+        # them writes them.
+        complete = set(graphs) == set(order)
+        generated = (generated_files({s.name: (s, graphs[s.name]) for s in everyone}, staged)
+                     if complete and (args.publish or args.generated_to) else {})
         if args.publish:
             _replace_dir(staged, target, Path(tmp) / "old")
             for path, content in generated.items():
@@ -96,10 +120,15 @@ def synthesize(args: argparse.Namespace) -> int:
                     copy = Path(args.generated_to) / path.relative_to(REPO)
                     copy.parent.mkdir(parents=True, exist_ok=True)
                     copy.write_text(content)
-    print(ledger.summary())
+    for ledger in ledgers:
+        print(ledger.summary())
+    if (args.publish or args.generated_to) and not complete:
+        print("atlantis.yaml and README.md were not regenerated: they describe every "
+              f"environment and only {', '.join(graphs)} was synthesized; run `make synth`.")
     if args.publish:
-        print(f"synthesized {len(_stack_names(target))} stacks into {args.outdir}; "
-              "governance rules passed")
+        counts = ", ".join(f"{len(_stack_names(target / name))} stacks of {name}"
+                           for name in graphs)
+        print(f"synthesized {counts} into {args.outdir}; governance rules passed")
     return 0
 
 

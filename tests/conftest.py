@@ -25,10 +25,15 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 fast_synth.enable()
 
 
+PROD = "prod"
+"""The environment most tests read: the reference's, with every stack."""
+
+
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory) -> Path:
-    """A fresh synth of every stack plus its generated files:
-    <dir>/out (like cdktf.out) and <dir>/generated (atlantis.yaml, README.md)."""
+    """A fresh synth of every environment plus its generated files:
+    <dir>/out (like cdktf.out: <env>/stacks/...) and <dir>/generated (atlantis.yaml,
+    README.md)."""
     root = tmp_path_factory.mktemp("synth")
     result = subprocess.run(
         [sys.executable, "main.py", "--outdir", str(root / "out"),
@@ -41,18 +46,32 @@ def synth_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def synth_out(synth_dir) -> Path:
+def synth_root(synth_dir) -> Path:
+    """The output root (like cdktf.out): one directory per environment."""
     return synth_dir / "out"
 
 
 @pytest.fixture(scope="session")
-def stack_json(synth_out):
-    """stack name -> parsed cdk.tf.json."""
-    cache: dict[str, dict] = {}
+def synth_out(synth_root) -> Path:
+    """prod's output dir (`<root>/prod`, holding stacks/<stack>/cdk.tf.json)."""
+    return synth_root / PROD
 
-    def load(name: str) -> dict:
-        if name not in cache:
-            cache[name] = json.loads((synth_out / "stacks" / name / "cdk.tf.json").read_text())
-        return cache[name]
+
+@pytest.fixture(scope="session")
+def env_stack_json(synth_root):
+    """(environment, stack name) -> parsed cdk.tf.json."""
+    cache: dict[tuple[str, str], dict] = {}
+
+    def load(environment: str, name: str) -> dict:
+        if (environment, name) not in cache:
+            path = synth_root / environment / "stacks" / name / "cdk.tf.json"
+            cache[(environment, name)] = json.loads(path.read_text())
+        return cache[(environment, name)]
 
     return load
+
+
+@pytest.fixture(scope="session")
+def stack_json(env_stack_json):
+    """stack name -> prod's parsed cdk.tf.json."""
+    return lambda name: env_stack_json(PROD, name)

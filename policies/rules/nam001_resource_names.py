@@ -51,11 +51,12 @@ SNAKE_TYPES = {
 KMS_ALIAS_TYPE = "aws_kms_alias"  # KMS requires `alias/`; the rest is `<env>-...`
 FIFO_SUFFIX = ".fifo"  # SQS/SNS require it on FIFO queues and topics
 
-# Single names the reference fixes, each with why.
+# Names the reference fixes, each with why: (type, the name with `{env}` for the
+# environment's name) -> reason.
 EXCEPTIONS = {
-    ("aws_ecs_cluster", "atlantis-prod"): (
-        "the reference README names the cluster `atlantis-prod` (runbook "
-        "`aws ecs describe-tasks --cluster atlantis-prod`)"),
+    ("aws_ecs_cluster", "atlantis-{env}"): (
+        "the reference README names the cluster `atlantis-<env>` (its runbook runs "
+        "`aws ecs describe-tasks --cluster atlantis-<env>`)"),
 }
 
 LOG_PATH = re.compile(r"^/aws/[A-Za-z0-9._/-]+$")
@@ -68,7 +69,8 @@ def _name_attributes(resource: ResourceView) -> tuple[str, ...]:
 
 def _check_name(rtype: str, attr: str, value: str, env: str | None) -> str | None:
     """A problem sentence, or None when `value` is a good name for `attr` of `rtype`."""
-    if (rtype, value) in EXCEPTIONS:
+    if env is not None and any(rtype == t and value == name.format(env=env)
+                               for t, name in EXCEPTIONS):
         return None
     prefix_attr = attr.endswith("_prefix")
     if rtype in PATH_TYPES and "/" in value:

@@ -60,11 +60,12 @@ SETTINGS_MISTAKES = {
 CONTRACT_MISTAKES = {
     "read-from-a-later-stack": (
         "kms", 'self.consume("network", "vpc-id")',
-        "stack 'kms' reads /prod/network/vpc-id published by stack 'network', but 'network' "
+        # staging is built first (promotion order), so its stack is the one refused.
+        "stack 'kms' reads /staging/network/vpc-id published by stack 'network', but 'network' "
         "deploys after 'kms'"),
     "read-of-an-unpublished-value": (
         "rds", 'self.consume("network", "no-such-value")',
-        "stack 'rds' reads /prod/network/no-such-value, but no stack publishes it"),
+        "stack 'rds' reads /staging/network/no-such-value, but no stack publishes it"),
     "read-inside-the-parallel-phase": (
         "monitoring", 'self.consume("logging", "security-log-group-arn")',
         "both are in the parallel phase 4"),
@@ -105,9 +106,36 @@ def test_settings_mistake_is_refused_and_output_untouched(repo_copy, case):
 
 def test_unknown_environment_is_refused_and_output_untouched(repo_copy):
     before = snapshot(repo_copy)
-    result = run_in(repo_copy, "main.py", "--publish", "--env", "staging")
+    result = run_in(repo_copy, "main.py", "--publish", "--env", "stagin")
     assert_refused(repo_copy, before, result,
-                   "environment 'staging' is unknown: allowed are prod")
+                   "environment 'stagin' is unknown: allowed are staging, prod")
+
+
+# A new environment module, copied from staging with one mistake: (old, new, sentence).
+NEW_ENVIRONMENT_MISTAKES = {
+    "bad-cidr": (('name="staging"', 'name="dev"'), ('"10.1.0.0/16"', '"10.2.0.0/33"'),
+                 "environments/dev.py: network.vpc_cidr is '10.2.0.0/33'; allowed is an IPv4 "
+                 "CIDR block"),
+    "duplicate-name": (('account_id="222222222222"', 'account_id="333333333333"'),
+                       ('name="staging"', 'name="staging"'),
+                       "environments/dev.py: name is 'staging'; allowed is the module's own "
+                       "name 'dev'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEW_ENVIRONMENT_MISTAKES))
+def test_a_new_environment_with_a_mistake_is_refused_and_nothing_written(repo_copy, case):
+    first, second, expected = NEW_ENVIRONMENT_MISTAKES[case]
+    before = snapshot(repo_copy)
+    text = (repo_copy / "environments" / "staging.py").read_text()
+    for old, new in (first, second):
+        assert old in text, f"the planted mistake {case} no longer applies to staging.py"
+        text = text.replace(old, new)
+    dev = repo_copy / "environments" / "dev.py"
+    dev.write_text(text)
+    result = run_in(repo_copy, "main.py", "--publish")
+    dev.unlink()
+    assert_refused(repo_copy, before, result, expected)
 
 
 @pytest.mark.parametrize("case", sorted(CONTRACT_MISTAKES))

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.registry import STACK_NAMES, STACKS, spec_of
+from environments import load_environments
+from stacks.registry import spec_of, stacks_for
 from synth.freshness import compare_trees, tree
+from synth.layout import cli_stack_name
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,25 +53,36 @@ def atlantis() -> dict:
     return yaml.safe_load(path.read_text())
 
 
+ENVIRONMENTS = load_environments()
+
+
 @pytest.fixture(scope="module")
 def projects(atlantis) -> dict[str, dict]:
     return {project["name"]: project for project in atlantis["projects"]}
 
 
-def ssm_producers(stack_json, stack: str) -> set[str]:
+def environment_and_stack(project: dict) -> tuple[str, str]:
+    """From the project's dir, cdktf.out/<env>/stacks/<stack>."""
+    root, environment, stacks, stack = project["dir"].split("/")
+    assert (root, stacks) == ("cdktf.out", "stacks"), project["dir"]
+    return environment, stack
+
+
+def ssm_producers(env_stack_json, environment: str, stack: str) -> set[str]:
     """Stacks whose SSM parameters `stack` reads, from its synthesized data sources."""
-    sources = stack_json(stack).get("data", {}).get("aws_ssm_parameter", {})
+    sources = env_stack_json(environment, stack).get("data", {}).get("aws_ssm_parameter", {})
     producers = set()
     for source in sources.values():
         match = SSM_PATH.match(source["name"])
         assert match, f"{stack} reads SSM parameter {source['name']!r}, not /<env>/<stack>/<name>"
+        assert source["name"].startswith(f"/{environment}/"), (environment, source["name"])
         producers.add(match["producer"])
     return producers
 
 
 # --- freshness ---------------------------------------------------------------
-def test_committed_cdktf_out_equals_a_fresh_synth(synth_out):
-    problems = compare_trees(synth_out, REPO / "cdktf.out", "cdktf.out/")
+def test_committed_cdktf_out_equals_a_fresh_synth(synth_root):
+    problems = compare_trees(synth_root, REPO / "cdktf.out", "cdktf.out/")
     assert not problems, (
         "committed cdktf.out/ differs from a fresh synth (run `make synth`):\n  "
         + "\n  ".join(problems))
@@ -87,13 +100,29 @@ def test_committed_generated_files_are_fresh(generated):
     assert not stale, f"{', '.join(stale)} is stale: run `make synth` and commit it"
 
 
-def test_readme_diagram_shows_every_stack_and_phase(generated):
+def test_readme_diagram_shows_every_stack_and_phase_of_every_environment(generated):
     text = (generated / "README.md").read_text()
-    diagram = text.split("<!-- stack-diagram:start -->")[1].split("<!-- stack-diagram:end -->")[0]
-    assert diagram.lstrip().startswith("```mermaid")
-    for spec in STACKS:
-        assert re.search(rf"\b{spec.name}\b", diagram), f"{spec.name} missing from the diagram"
-        assert f"phase{spec.phase.number}" in diagram
+    section = text.split("<!-- stack-diagram:start -->")[1].split("<!-- stack-diagram:end -->")[0]
+    diagrams = dict(re.findall(r"`([a-z0-9-]+)`:\n\n```mermaid\n(.*?)```", section, re.DOTALL))
+    assert list(diagrams) == [s.name for s in ENVIRONMENTS]
+    for settings in ENVIRONMENTS:
+        # Nodes and arrows only: edge labels name parameters such as `secrets-key-arn`.
+        diagram = re.sub(r'\|"[^"]*"\|', "", diagrams[settings.name])
+        for spec in stacks_for(settings):
+            assert re.search(rf"\b{spec.name}\b", diagram), (settings.name, spec.name)
+            assert f"phase{spec.phase.number}" in diagram
+        for spec in set(stacks_for(ENVIRONMENTS[-1])) - set(stacks_for(settings)):
+            assert not re.search(rf"\b{spec.name}\b", diagram), (settings.name, spec.name)
+
+
+def test_readme_shows_what_differs_between_the_environments(generated):
+    text = (generated / "README.md").read_text()
+    table = text.split("<!-- environments:start -->")[1].split("<!-- environments:end -->")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == [s.name for s in ENVIRONMENTS]
+    for row, settings in zip(rows, ENVIRONMENTS, strict=True):
+        assert settings.account_id in row and settings.network.vpc_cidr in row
+        assert settings.database.instance_class in row
 
 
 def test_readme_opens_with_the_two_commands():
@@ -137,10 +166,13 @@ def test_atlantis_yaml_uses_only_repo_level_keys(atlantis):
         assert set(project["autoplan"]) <= AUTOPLAN_KEYS, project["name"]
 
 
-def test_one_project_per_stack_in_deploy_order(atlantis):
-    assert [p["name"] for p in atlantis["projects"]] == list(STACK_NAMES)
+def test_one_project_per_environment_and_stack_in_promotion_and_deploy_order(atlantis):
+    expected = [cli_stack_name(settings.name, spec.name) for settings in ENVIRONMENTS
+                for spec in stacks_for(settings)]
+    assert [p["name"] for p in atlantis["projects"]] == expected
     for project in atlantis["projects"]:
-        assert project["dir"] == f"cdktf.out/stacks/{project['name']}"
+        environment, stack = environment_and_stack(project)
+        assert project["name"] == cli_stack_name(environment, stack)
         assert (REPO / project["dir"] / "cdk.tf.json").is_file(), project["dir"]
         assert project.get("workspace", "default") == "default"
 
@@ -166,12 +198,13 @@ def test_requirements_are_left_to_the_server(projects):
             project), name
 
 
-def test_terraform_version_is_an_exact_release_the_stacks_accept(projects, stack_json):
+def test_terraform_version_is_an_exact_release_the_stacks_accept(projects, env_stack_json):
     for name, project in projects.items():
         version = project["terraform_version"]
         assert re.fullmatch(r"v1\.(\d+)\.\d+", version), (name, version)
         assert int(version.split(".")[1]) >= 11, (name, version)
-        assert stack_json(name)["terraform"]["required_version"] == ">= 1.11.0, < 2.0.0"
+        doc = env_stack_json(*environment_and_stack(project))
+        assert doc["terraform"]["required_version"] == ">= 1.11.0, < 2.0.0"
 
 
 def test_depends_on_names_resolve_and_has_no_cycles(projects):
@@ -185,14 +218,38 @@ def test_depends_on_names_resolve_and_has_no_cycles(projects):
         pytest.fail(f"depends_on has a cycle: {cycle.args[1]}")
 
 
-def test_depends_on_covers_every_ssm_read_and_the_state_backend(projects, stack_json):
+def test_depends_on_covers_every_ssm_read_and_the_state_backend(projects, env_stack_json):
     for name, project in projects.items():
+        environment, stack = environment_and_stack(project)
         dependencies = set(project.get("depends_on", []))
-        missing = ssm_producers(stack_json, name) - dependencies
+        needed = {cli_stack_name(environment, producer)
+                  for producer in ssm_producers(env_stack_json, environment, stack)}
+        missing = needed - dependencies
         assert not missing, f"{name} reads SSM parameters of {sorted(missing)} without depends_on"
-        if name != "bootstrap":
-            assert "bootstrap" in dependencies, f"{name}'s state lives in bootstrap"
-            assert "s3" in stack_json(name)["terraform"]["backend"], name
+        if stack != "bootstrap":
+            assert cli_stack_name(environment, "bootstrap") in dependencies, (
+                f"{name}'s state lives in its environment's bootstrap")
+            backend = env_stack_json(environment, stack)["terraform"]["backend"]["s3"]
+            assert backend["bucket"].startswith(f"{environment}-"), (name, backend["bucket"])
+
+
+def test_a_project_applies_only_after_its_twin_in_the_environment_it_promotes_from(projects):
+    by_name = {s.name: s for s in ENVIRONMENTS}
+    for name, project in projects.items():
+        environment, stack = environment_and_stack(project)
+        source = by_name[environment].promotes_from
+        twin = cli_stack_name(source, stack) if source else None
+        other_environments = {d for d in project.get("depends_on", [])
+                              if not d.startswith(f"{environment}-")}
+        assert other_environments == ({twin} if twin in projects else set()), name
+
+
+def test_staging_plans_and_applies_before_prod(projects):
+    staging = [p["execution_order_group"] for p in projects.values()
+               if p["name"].startswith("staging-")]
+    prod = [p["execution_order_group"] for p in projects.values()
+            if p["name"].startswith("prod-")]
+    assert staging and prod and max(staging) < min(prod)
 
 
 def test_execution_order_groups_follow_deploy_order_and_dependencies(projects):
@@ -200,25 +257,32 @@ def test_execution_order_groups_follow_deploy_order_and_dependencies(projects):
         for dependency in project.get("depends_on", []):
             assert projects[dependency]["execution_order_group"] < \
                 project["execution_order_group"], (name, dependency)
-    for earlier, later in itertools.pairwise(STACK_NAMES):
-        a, b = projects[earlier]["execution_order_group"], projects[later]["execution_order_group"]
-        same_parallel_phase = (spec_of(earlier).phase == spec_of(later).phase
-                               and spec_of(earlier).phase.parallel)
-        assert (a == b) if same_parallel_phase else (a < b), (earlier, later, a, b)
+    for settings in ENVIRONMENTS:
+        names = [spec.name for spec in stacks_for(settings)]
+        for earlier, later in itertools.pairwise(names):
+            a = projects[cli_stack_name(settings.name, earlier)]["execution_order_group"]
+            b = projects[cli_stack_name(settings.name, later)]["execution_order_group"]
+            same_parallel_phase = (spec_of(earlier).phase == spec_of(later).phase
+                                   and spec_of(earlier).phase.parallel)
+            assert (a == b) if same_parallel_phase else (a < b), (earlier, later, a, b)
 
 
 def test_parallel_phase_projects_are_independent(projects):
-    for spec in STACKS:
-        if not spec.phase.parallel:
-            continue
-        peers = {s.name for s in STACKS if s.phase == spec.phase}
-        overlap = peers & set(projects[spec.name].get("depends_on", []))
-        assert not overlap, f"{spec.name} depends on {overlap} in its parallel phase"
+    for settings in ENVIRONMENTS:
+        specs = stacks_for(settings)
+        for spec in specs:
+            if not spec.phase.parallel:
+                continue
+            peers = {cli_stack_name(settings.name, s.name) for s in specs
+                     if s.phase == spec.phase}
+            project = projects[cli_stack_name(settings.name, spec.name)]
+            overlap = peers & set(project.get("depends_on", []))
+            assert not overlap, f"{project['name']} depends on {overlap} in its parallel phase"
 
 
 # --- the cdktf CLI -----------------------------------------------------------
 @pytest.mark.slow
-def test_npx_cdktf_synth_is_byte_identical_to_make_synth(synth_out, tmp_path):
+def test_npx_cdktf_synth_is_byte_identical_to_make_synth(synth_root, tmp_path):
     if shutil.which("npx") is None or not (REPO / "node_modules" / ".bin" / "cdktf").exists():
         pytest.fail("the cdktf CLI is not installed: run `npm ci` (make test does)")
     env = {**os.environ, "CHECKPOINT_DISABLE": "1", "CI": "1",
@@ -229,7 +293,10 @@ def test_npx_cdktf_synth_is_byte_identical_to_make_synth(synth_out, tmp_path):
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    problems = compare_trees(synth_out, out, what="in the `npx cdktf synth` output")
+    problems = compare_trees(synth_root, out, what="in the `npx cdktf synth` output")
     assert not problems, "\n".join(problems)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert sorted(manifest["stacks"]) == sorted(STACK_NAMES)
+    assert sorted(manifest["stacks"]) == sorted(
+        cli_stack_name(s.name, spec.name) for s in ENVIRONMENTS for spec in stacks_for(s))
+    for name, entry in manifest["stacks"].items():
+        assert (out / entry["synthesizedStackPath"]).is_file(), name

@@ -40,9 +40,11 @@ def offline_state(addresses: list[tuple[str, str]]) -> dict:
 
 
 def offline_overrides(stack: dict) -> dict:
-    """Local backend and providers that never call AWS (fake keys, no checks)."""
+    """Local backend and providers that never call AWS (fake keys, no checks; with no
+    account id to compare, allowed_account_ids is lifted)."""
     offline = {"skip_credentials_validation": True, "skip_requesting_account_id": True,
-               "skip_metadata_api_check": True, "access_key": "offline", "secret_key": "offline"}
+               "skip_metadata_api_check": True, "access_key": "offline", "secret_key": "offline",
+               "allowed_account_ids": None}
     providers = [{**({"alias": p["alias"]} if "alias" in p else {}), **offline}
                  for p in stack["provider"]["aws"]]
     return {"terraform": {"backend": {"local": {}}}, "provider": {"aws": providers}}

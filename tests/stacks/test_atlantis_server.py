@@ -8,22 +8,18 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
 from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
 
-from environments import load_environment
+from environments import load_environment, load_environments
 from environments.github_hooks import GITHUB_HOOK_RANGES
 from local_deploy.atlantis_merge import validate_repo_cfg
-from stacks.atlantis_repo_config import (
-    APPLY_PROFILE,
-    ATLANTIS_VERSION,
-    PLAN_PROFILE,
-    RESTRICTED_KEYS,
-)
-from tests.stacks.synth_json import one, resources
+from stacks.atlantis_repo_config import ATLANTIS_VERSION, RESTRICTED_KEYS, profile_name
+from tests.stacks.synth_json import one, policy_at, resources, statements
 
 REPO = Path(__file__).resolve().parents[2]
 SETTINGS = load_environment("prod")
@@ -189,22 +185,65 @@ def test_atlantis_applies_its_own_stack_without_rolling_its_task(atlantis, repo_
     assert set(server_cfg["workflows"]) == {"stack"}
 
 
-def test_plans_run_as_the_plan_role_and_applies_as_the_apply_role(server_cfg):
+def _selected_profile(step: dict, repo_rel_dir: str) -> str:
+    """What the `env` step's command prints for a project dir, run as Atlantis runs it
+    (`sh -c` with REPO_REL_DIR set; env_step_runner.go trims the trailing newline)."""
+    result = subprocess.run(["sh", "-c", step["command"]], env={"REPO_REL_DIR": repo_rel_dir},
+                            capture_output=True, text=True, check=True)
+    return result.stdout.removesuffix("\n")
+
+
+def test_every_project_plans_and_applies_as_its_own_environments_roles(server_cfg, repo_cfg):
     stack = server_cfg["workflows"]["stack"]
     plan, apply = stack["plan"]["steps"], stack["apply"]["steps"]
     assert plan[-2:] == ["init", "plan"] and apply[-1] == "apply"
-    assert _env_steps(plan) == [{"name": "AWS_PROFILE", "value": PLAN_PROFILE}]
-    assert _env_steps(apply) == [{"name": "AWS_PROFILE", "value": APPLY_PROFILE}]
-    # The first step writes the profiles; each assumes its role from the task's
-    # own credentials (the ECS container endpoint).
-    for steps in (plan, apply):
+    for kind, steps in (("plan", plan), ("apply", apply)):
+        [step] = _env_steps(steps)
+        assert step["name"] == "AWS_PROFILE" and "value" not in step
+        # The profile follows the project's directory, whatever the project is called.
+        for project in repo_cfg["projects"]:
+            environment = project["dir"].split("/")[1]
+            assert project["name"].startswith(f"{environment}-")
+            assert _selected_profile(step, project["dir"]) == profile_name(environment, kind)
+        assert _selected_profile(step, "cdktf.out/elsewhere/stacks/kms") == \
+            f"elsewhere-atlantis-{kind}"
+
+
+def test_the_profiles_assume_each_environments_roles_in_its_account(server_cfg):
+    # The first step writes one profile per environment the server plans and role; each
+    # assumes its role from the task's own credentials (the ECS container endpoint).
+    served = [s for s in load_environments() if s.name == SETTINGS.name
+              or s.planned_by == SETTINGS.name]
+    assert {s.name for s in served} == {"prod", "staging"}
+    for steps in (server_cfg["workflows"]["stack"][k]["steps"] for k in ("plan", "apply")):
         command = steps[0]["run"]["command"]
-        for profile, role in ((PLAN_PROFILE, "plan"), (APPLY_PROFILE, "apply")):
-            arn = f"${{data.aws_ssm_parameter.from-bootstrap-atlantis-{role}-role-arn.insecure_value}}"
-            assert f"'[profile {profile}]' 'role_arn = {arn}' 'credential_source = EcsContainer'" \
-                in command
+        written = re.findall(r"'\[profile ([\w-]+)\]'", command)
+        assert sorted(written) == sorted(profile_name(s.name, kind) for s in served
+                                         for kind in ("plan", "apply"))
+        for settings in served:
+            for kind in ("plan", "apply"):
+                if settings.name == SETTINGS.name:
+                    arn = (f"${{data.aws_ssm_parameter.from-bootstrap-atlantis-{kind}-role-arn"
+                           ".insecure_value}")
+                else:
+                    arn = (f"arn:${{data.aws_partition.partition.partition}}:iam::"
+                           f"{settings.account_id}:role/{settings.name}-atlantis-{kind}")
+                assert (f"'[profile {profile_name(settings.name, kind)}]' 'role_arn = {arn}' "
+                        "'credential_source = EcsContainer'") in command
         assert command.endswith('> "$HOME/.aws/config.$$" && mv "$HOME/.aws/config.$$" '
                                 '"$HOME/.aws/config"')
+
+
+def test_the_task_may_assume_exactly_the_served_environments_roles(atlantis):
+    document = policy_at(atlantis, "atlantis/task-role/policy-terraform-roles-document")
+    (statement,) = statements(document).values()
+    assert statement["sid"] == "AssumePlanAndApplyRoles"
+    assert statement["actions"] == ["sts:AssumeRole"]
+    staging = "arn:${data.aws_partition.partition.partition}:iam::222222222222:role/staging"
+    assert statement["resources"] == [
+        f"{staging}-atlantis-plan", f"{staging}-atlantis-apply",
+        "${data.aws_ssm_parameter.from-bootstrap-atlantis-plan-role-arn.insecure_value}",
+        "${data.aws_ssm_parameter.from-bootstrap-atlantis-apply-role-arn.insecure_value}"]
 
 
 def test_the_stacks_name_no_role(stack_json):

@@ -129,16 +129,22 @@ def test_github_role_reaches_only_the_state(boot):
 ACCOUNT = "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}"
 
 
+PROD_IAM = "arn:${data.aws_partition.partition.partition}:iam::111111111111"
+
+
+@pytest.mark.parametrize("environment", ["prod", "staging"])
 @pytest.mark.parametrize("role", ["atlantis-plan-role", "atlantis-apply-role"])
-def test_atlantis_roles_trust_only_the_task_role_without_needing_it(boot, role):
-    trust = policy_at(boot, f"bootstrap/{role}/trust-policy")
+def test_atlantis_roles_trust_only_the_servers_task_role_without_needing_it(
+        env_stack_json, environment, role):
+    trust = policy_at(env_stack_json(environment, "bootstrap"), f"bootstrap/{role}/trust-policy")
     (statement,) = trust["statement"]
     assert statement["actions"] == ["sts:AssumeRole"]
-    # The account root, narrowed to the task role: IAM accepts the trust before
-    # the atlantis stack has created that role.
-    assert statement["principals"] == [{"type": "AWS", "identifiers": [f"{ACCOUNT}:root"]}]
+    # The account root of the server's account (prod's, for staging too: prod's server
+    # plans staging), narrowed to its task role: IAM accepts the trust before the
+    # atlantis stack has created that role.
+    assert statement["principals"] == [{"type": "AWS", "identifiers": [f"{PROD_IAM}:root"]}]
     assert statement["condition"] == [{"test": "ArnEquals", "variable": "aws:PrincipalArn",
-                                       "values": [f"{ACCOUNT}:role/prod-atlantis-task"]}]
+                                       "values": [f"{PROD_IAM}:role/prod-atlantis-task"]}]
 
 
 def test_plan_role_reads_and_locks_only(boot):

@@ -1,21 +1,27 @@
-"""Every stack of the registry against its committed snapshot: a safety net
+"""Every stack of every environment against its committed snapshot: a safety net
 beside the real assertions, which catches any change to a stack's JSON.
 
-The snapshots are syrupy's, one JSON file per stack in
-__snapshots__/test_snapshots/test_stack[<stack>].json. A stack added to the
-registry fails here until `make snapshots` writes its file; a file left behind
-by a removed stack fails a full run as unused."""
+The snapshots are syrupy's, one JSON file per environment and stack in
+__snapshots__/test_snapshots/test_stack[<env>-<stack>].json. A stack (or an
+environment) added fails here until `make snapshots` writes its file; a file left
+behind by a removed one fails a full run as unused."""
 
 from __future__ import annotations
 
 import pytest
 
-from stacks.registry import STACK_NAMES
+from environments import load_environments
+from stacks.registry import stacks_for
+from synth.layout import cli_stack_name
+
+CASES = [(s.name, spec.name) for s in load_environments() for spec in stacks_for(s)]
 
 
-@pytest.mark.parametrize("stack", STACK_NAMES)
-def test_stack(stack_json, snapshot, stack):
-    assert stack_json(stack) == snapshot, (
-        f"stack {stack} differs from tests/stacks/__snapshots__/test_snapshots/"
-        f"test_stack[{stack}].json; if the change is intended run `make snapshots` "
+@pytest.mark.parametrize(("environment", "stack"), CASES,
+                         ids=[cli_stack_name(*case) for case in CASES])
+def test_stack(env_stack_json, snapshot, environment, stack):
+    name = cli_stack_name(environment, stack)
+    assert env_stack_json(environment, stack) == snapshot, (
+        f"stack {name} differs from tests/stacks/__snapshots__/test_snapshots/"
+        f"test_stack[{name}].json; if the change is intended run `make snapshots` "
         "and review the diff")

@@ -19,9 +19,9 @@ from stacks.address_changes import (
     declaration_problems,
     terraform_blocks,
 )
-from stacks.base import BuildContext, GovernedStack
-from stacks.contracts import ContractGraph
-from stacks.registry import STACKS, spec_of
+from stacks.app import build_context
+from stacks.base import GovernedStack
+from stacks.registry import spec_of
 
 REASON = "a reason a reviewer accepts"
 
@@ -83,9 +83,7 @@ def _stack(changes):
             super().__init__(scope, spec, context)
             SnsTopic(self, "topic", name="prod-topic")
 
-    settings = load_environment("prod")
-    context = BuildContext(settings=settings, graph=ContractGraph(environment=settings.name,
-                                                                  stacks=STACKS))
+    context = build_context(load_environment("prod"))
     return Declaring(cdktf.Testing.app(), spec_of("monitoring"), context)
 
 
