@@ -45,6 +45,16 @@ APPLY_COUNTS = re.compile(r"Apply complete! Resources: (\d+) added, (\d+) change
 COMMAND_TIMEOUT = 1200
 
 
+PLUGIN_CACHE_INIT = threading.Lock()
+"""One `init` at a time across every PR this process plays. Atlantis v0.47.1 runs the
+init steps of concurrent PRs at once against its shared plugin cache, which Terraform
+does not make safe for concurrent installs (hashicorp/terraform#31964): on a real server
+two PRs planning at once can fail with "Failed to install provider" and are planned
+again (runatlantis/atlantis#2242; serialized inits are proposed in #6799). The local
+deploy plays two environments' PRs at once and must not fail by chance, so here they
+wait for each other's init (a few seconds each)."""
+
+
 class AtlantisError(Exception):
     """What Atlantis would comment instead of running anything."""
 
@@ -265,7 +275,9 @@ class PullRequestRun:
         if step == "init":
             lock = directory / ".terraform.lock.hcl"
             lock.unlink(missing_ok=True)  # not tracked by git: Atlantis deletes it
-            return self._terraform(project, directory, env, "init", "-input=false", "-upgrade")
+            with PLUGIN_CACHE_INIT:
+                return self._terraform(project, directory, env, "init", "-input=false",
+                                       "-upgrade")
         if step == "plan":
             return self._terraform(project, directory, env, "plan", "-input=false", "-refresh",
                                    "-out", project.plan_file)

@@ -33,6 +33,7 @@ from local_deploy.local_overrides import STAND_IN_TASK_ROLE
 from local_deploy.pr_flow import Project, ProjectResult, PullRequestRun
 
 SSM_REFERENCE = re.compile(r"\$\{data\.aws_ssm_parameter\.([A-Za-z0-9_-]+)\.insecure_value\}")
+PARTITION_REFERENCE = re.compile(r"\$\{data\.aws_partition\.[A-Za-z0-9_-]+\.partition\}")
 
 
 @dataclass
@@ -52,11 +53,14 @@ def atlantis_task_environment(source: Path) -> dict[str, str]:
     return {e["name"]: e["value"] for e in containers["atlantis"]["environment"]}
 
 
-def resolve_ssm_references(text: str, source: Path, read_parameter) -> str:
+def resolve_ssm_references(text: str, source: Path, read_parameter,
+                           partition: str = "aws") -> str:
     """`text` with each `${data.aws_ssm_parameter.<n>.insecure_value}` of the atlantis
-    stack replaced by the parameter's value (`read_parameter(name)`)."""
+    stack replaced by the parameter's value (`read_parameter(name)`), and each
+    `${data.aws_partition.<n>.partition}` by `partition`, as Terraform renders them."""
     doc = json.loads((source / "stacks" / "atlantis" / "cdk.tf.json").read_text())
     names = {n: body["name"] for n, body in doc["data"]["aws_ssm_parameter"].items()}
+    text = PARTITION_REFERENCE.sub(partition, text)
     return SSM_REFERENCE.sub(lambda m: read_parameter(names[m.group(1)]), text)
 
 

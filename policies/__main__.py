@@ -1,4 +1,6 @@
-"""CLI: `python -m policies [OUTDIR] [--pack NAME ...] [--checkov]` prints the report; exit 1 on findings."""
+"""CLI: `python -m policies [OUTDIR] [--pack NAME ...] [--checkov]` prints the report of
+each environment's output (OUTDIR is the output root or one environment's dir); exit 1 on
+findings."""
 
 from __future__ import annotations
 
@@ -7,13 +9,15 @@ import sys
 from pathlib import Path
 
 from policies import suppressions as supp
+from policies.model import StackView
 from policies.packs import PACKS
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m policies", description=__doc__)
     parser.add_argument("outdir", nargs="?", default="cdktf.out", type=Path,
-                        help="synth output directory (default: cdktf.out)")
+                        help="synth output root (default: cdktf.out; every environment in it) "
+                             "or one environment's output dir")
     parser.add_argument("--pack", action="append", choices=sorted(PACKS),
                         help="rule pack to run (repeatable; default: all)")
     parser.add_argument("--checkov", action="store_true",
@@ -24,16 +28,18 @@ def main(argv: list[str] | None = None) -> int:
     from policies.runner import check_output
 
     rules = tuple(dict.fromkeys(r for name in (args.pack or ["all"]) for r in PACKS[name]))
-    report = check_output(args.outdir, rules, suppression_file=args.suppressions)
-    print(report.render())
-    failed = report.failed
-    if args.checkov:
-        from policies.checkov_scan import scan
+    failed = False
+    for number, outdir in enumerate(StackView.environment_outdirs(args.outdir)):
+        report = check_output(outdir, rules, suppression_file=args.suppressions)
+        print(("\n" if number else "") + report.render())
+        failed = failed or report.failed
+        if args.checkov:
+            from policies.checkov_scan import scan
 
-        checkov = scan(args.outdir, args.suppressions)
-        print()
-        print(checkov.render())
-        failed = failed or checkov.failed
+            checkov = scan(outdir, args.suppressions)
+            print()
+            print(checkov.render())
+            failed = failed or checkov.failed
     return 1 if failed else 0
 
 

@@ -148,9 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outdir", nargs="?", default="cdktf.out", type=Path)
     parser.add_argument("--suppressions", type=Path, default=supp.DEFAULT_FILE)
     args = parser.parse_args(argv)
-    report = scan(args.outdir, args.suppressions)
-    print(report.render())
-    return 1 if report.failed else 0
+    failed = False
+    for number, outdir in enumerate(StackView.environment_outdirs(args.outdir)):
+        report = scan(outdir, args.suppressions)
+        print(("\n" if number else "") + report.render())
+        failed = failed or report.failed
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

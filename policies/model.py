@@ -171,6 +171,18 @@ class StackView:
         """`path` is `<outdir>/stacks/<stack>/cdk.tf.json`; the stack is its directory name."""
         return cls.from_doc(path.parent.name, json.loads(path.read_text()))
 
+    @staticmethod
+    def environment_outdirs(path: Path) -> list[Path]:
+        """The output dirs under `path`: `path` itself when it holds `stacks/` (one
+        environment's output), else each `path/<environment>/` that does (the output
+        root, cdktf.out), by name; `[path]` when neither, so its report says what is
+        missing."""
+        path = Path(path)
+        if (path / "stacks").is_dir():
+            return [path]
+        found = sorted(p.parent for p in path.glob("*/stacks") if p.is_dir())
+        return found or [path]
+
     @classmethod
     def load_output(cls, outdir: Path) -> tuple[list[StackView], list[str]]:
         """Every `<outdir>/stacks/<stack>/cdk.tf.json`, and a problem when there is none."""

@@ -34,12 +34,14 @@ fast_synth.enable()
 from synth.address_ledger import check, registry_declarations
 registry_declarations()
 times = []
+environments = sorted(p.parent.name for p in Path(sys.argv[1]).glob("*/stacks"))
 for _ in range({LEDGER_REPEATS}):
     start = time.perf_counter()
-    report = check(Path("cdktf.out"), Path(sys.argv[1]))
+    reports = [check(Path("cdktf.out") / env, Path(sys.argv[1]) / env) for env in environments]
     times.append(time.perf_counter() - start)
-if report.failures:
-    sys.exit(report.failure_text())
+failed = [r.failure_text() for r in reports if r.failures]
+if failed:
+    sys.exit("\n".join(failed))
 print(statistics.median(times))
 """
 
@@ -176,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             if not with_policies:
                 command.append("--skip-policies")
             synth.append(measure(command, env))
-            stacks_dir = Path(outdir) / "stacks"
-            stacks = len(list(stacks_dir.iterdir())) if stacks_dir.is_dir() else 0
+            # Every environment's stacks (cdktf.out/<env>/stacks/<stack>).
+            stacks = len(list(Path(outdir).glob("*/stacks/*")))
             ledger.append(ledger_seconds(outdir, env))
         print(f", (b) {synth[-1].wall:.2f} s", flush=True)
     table, ok = report(eager, synth, stacks=stacks, with_policies=with_policies,

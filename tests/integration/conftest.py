@@ -56,27 +56,30 @@ def renamed_synth(tmp_path_factory) -> RenamedSynth:
     before = snapshot(copy)
     refused = run_in(copy, "main.py", "--publish")
     untouched = snapshot(copy) == before
-    moves = SUGGESTED_MOVE.findall(refused.stderr)
+    # Every environment's ledger suggests the same lines (one stack class builds them all).
+    moves = list(dict.fromkeys(SUGGESTED_MOVE.findall(refused.stderr)))
     declare_address_changes(rds, "RdsStack", moves)
     accepted = run_in(copy, "main.py", "--publish")
     return RenamedSynth(refused, untouched, moves, accepted, copy / "cdktf.out")
 
 
 @pytest.fixture(scope="session")
-def terraform_workspace(synth_out, tmp_path_factory):
-    """(root, env): <root>/stacks/<stack> copies of the synth output, and the
-    environment that makes terraform use the local provider mirror and one shared
+def terraform_workspace(synth_root, tmp_path_factory):
+    """(root, env): <root>/<environment>/stacks/<stack> copies of the synth output, and
+    the environment that makes terraform use the local provider mirror and one shared
     data dir (TF_DATA_DIR), so every stack pays for one `terraform init`."""
     root = tmp_path_factory.mktemp("terraform")
-    shutil.copytree(synth_out / "stacks", root / "stacks")
+    shutil.copytree(synth_root, root / "out", ignore=shutil.ignore_patterns("manifest.json"))
+    stack_dirs = sorted((root / "out").glob("*/stacks/*"))
     env = {**os.environ, **cli_config_env(root / "cli"), "TF_DATA_DIR": str(root / "data")}
-    first = root / "stacks" / STACK_NAMES[0]
+    first = root / "out" / "prod" / "stacks" / STACK_NAMES[0]
     init = subprocess.run(
         ["terraform", "init", "-backend=false", "-input=false", "-no-color"],
         cwd=first, env=env, capture_output=True, text=True, timeout=300,
     )
     assert init.returncode == 0, init.stdout + init.stderr
     lock = first / ".terraform.lock.hcl"
-    for stack in STACK_NAMES[1:]:
-        shutil.copy(lock, root / "stacks" / stack / ".terraform.lock.hcl")
-    return root, env
+    for stack_dir in stack_dirs:
+        if stack_dir != first:
+            shutil.copy(lock, stack_dir / ".terraform.lock.hcl")
+    return root / "out", env

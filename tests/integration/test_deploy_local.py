@@ -1,5 +1,6 @@
-"""The whole local e2e flow on the session synth: every stack applied to moto, re-planned
-clean, destroyed; only the documented exclusions (the Grafana family) left out."""
+"""The whole local e2e flow on the session synth: every stack of every environment applied
+to moto, each environment in its own account, re-planned clean, destroyed; only the
+documented exclusions (the Grafana family) left out."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import sys
 
 import pytest
 
+from environments import load_environment, load_environments
 from local_deploy.deploy_local import PROTECTED_MESSAGE, REPO
+from local_deploy.local_aws import ACCOUNT_SETUP_CALLS, ADMIN_SETUP_CALLS
 from local_deploy.local_overrides import EXCLUDED_TYPE_PREFIXES
 from local_deploy.pr_flow import synthesize_every_stack_change
-from stacks.registry import STACK_NAMES
+from stacks.registry import stacks_for
 
 pytestmark = pytest.mark.slow
 
@@ -36,12 +39,43 @@ def deploy_summary(synth_dir, renamed_synth, tmp_path_factory):
     return json.loads(summary.read_text()), result.stdout
 
 
-def test_every_stack_is_applied(deploy_summary):
+ENVIRONMENTS = load_environments()
+HOST = next(s for s in ENVIRONMENTS if s.atlantis is not None)
+"""The environment whose Atlantis server plans every environment (prod)."""
+HOST_STACKS = [spec.name for spec in stacks_for(HOST)]
+
+
+def _projects(environment: str) -> list[str]:
+    return [f"{environment}-{spec.name}" for spec in stacks_for(load_environment(environment))]
+
+
+def test_every_stack_of_every_environment_is_applied(deploy_summary):
     summary, _ = deploy_summary
-    stacks = {s["name"]: s for s in summary["stacks"]}
-    assert list(stacks) == list(STACK_NAMES)
-    for name, stack in stacks.items():
-        assert stack["resources"], f"{name} applied no resources"
+    stacks = [(s["environment"], s["name"]) for s in summary["stacks"]]
+    assert stacks == [(e.name, spec.name) for e in ENVIRONMENTS for spec in stacks_for(e)]
+    for stack in summary["stacks"]:
+        assert stack["resources"], f"{stack['environment']}-{stack['name']} applied nothing"
+
+
+def test_each_environment_lives_in_its_own_account(deploy_summary):
+    summary, _ = deploy_summary
+    assert summary["accounts"] == {e.name: e.account_id for e in ENVIRONMENTS}
+    assert len(set(summary["accounts"].values())) == len(ENVIRONMENTS)
+    for stack in summary["stacks"]:
+        if stack["planned_as"]:
+            account = summary["accounts"][stack["environment"]]
+            assert stack["planned_as"].startswith(f"arn:aws:sts::{account}:"), stack
+
+
+def test_a_stack_planned_with_another_accounts_keys_is_refused(deploy_summary):
+    summary, _ = deploy_summary
+    attempts = summary["cross_account"]
+    assert {(a["stack"].split("-")[0], a["credentials_of"]) for a in attempts} == {
+        (e.name, o.name) for e in ENVIRONMENTS for o in ENVIRONMENTS if o is not e}
+    for attempt in attempts:
+        assert attempt["refused"], attempt
+        account = summary["accounts"][attempt["credentials_of"]]
+        assert attempt["message"] == f"AWS account ID not allowed: {account}", attempt
 
 
 def _commands(summary, pr):
@@ -49,37 +83,48 @@ def _commands(summary, pr):
             for entry in summary["pull_requests"] if entry["pr"] == pr}
 
 
-def test_first_pr_applies_every_stack_group_by_group(deploy_summary):
+def test_first_pr_of_each_environment_applies_every_stack_group_by_group(deploy_summary):
     summary, _ = deploy_summary
-    commands = _commands(summary, "first deployment")
-    applied = {p for cmd, results in commands.items() if cmd.startswith("atlantis apply")
-               for p, r in results.items() if r["status"] == "applied"}
-    assert applied == set(STACK_NAMES) - {"bootstrap"}  # bootstrap went first, by hand
+    for environment in ENVIRONMENTS:
+        commands = _commands(summary, f"first deployment of {environment.name}")
+        applied = {p for cmd, results in commands.items() if cmd.startswith("atlantis apply")
+                   for p, r in results.items() if r["status"] == "applied"}
+        # bootstrap went first, by hand
+        assert applied == set(_projects(environment.name)) - {f"{environment.name}-bootstrap"}
 
 
 def test_workflows_plan_as_the_plan_role_and_apply_as_the_apply_role(deploy_summary):
     summary, _ = deploy_summary
-    # The states' aws_caller_identity was read at plan time, through the plan profile.
+    # The states' aws_caller_identity was read at plan time, through the plan profile of
+    # the stack's own environment: staging's from prod's server, across accounts.
     # (bootstrap's first apply was by hand, so its state holds the admin.)
-    callers = {s["name"]: s["planned_as"] for s in summary["stacks"]
+    callers = {(s["environment"], s["name"]): s["planned_as"] for s in summary["stacks"]
                if s["planned_as"] and s["name"] != "bootstrap"}
-    assert callers, "no stack recorded its caller"
-    for name, caller in callers.items():
-        assert caller.endswith(":assumed-role/prod-atlantis-plan/atlantis-plan"), (name, caller)
-    # Each stage's profile assumed its role through STS on moto; nothing else was assumed.
+    assert {environment for environment, _ in callers} == {e.name for e in ENVIRONMENTS}
+    for (environment, name), caller in callers.items():
+        assert caller.endswith(f":assumed-role/{environment}-atlantis-plan/atlantis-plan"), (
+            environment, name, caller)
+    # Each stage's profile assumed its role through STS on moto; nothing else was assumed
+    # but the harness's own setup of the accounts and the guard-rail check.
     assumed = summary["assumed_roles"]
-    assert assumed.get("prod-atlantis-plan/atlantis-plan", 0) > 0
-    assert assumed.get("prod-atlantis-apply/atlantis-apply", 0) > 0
-    assert set(assumed) <= {"prod-atlantis-plan/atlantis-plan",
-                            "prod-atlantis-apply/atlantis-apply", "atlantis-task-stand-in/ecs-task",
-                            "prod-atlantis-apply/guard-rail-check"}
+    for environment in ENVIRONMENTS:
+        assert assumed.get(f"{environment.name}-atlantis-plan/atlantis-plan", 0) > 0
+        assert assumed.get(f"{environment.name}-atlantis-apply/atlantis-apply", 0) > 0
+    assert set(assumed) <= {
+        *(f"{e.name}-atlantis-{kind}/atlantis-{kind}" for e in ENVIRONMENTS
+          for kind in ("plan", "apply")),
+        "atlantis-task-stand-in/ecs-task", f"{HOST.name}-atlantis-apply/guard-rail-check",
+        "local-setup/setup"}
 
 
 def test_the_run_is_authorized_by_iam_on_moto(deploy_summary):
     """moto enforces IAM after the administrator's setup: a plan role that could not read
     a stack, or an apply role that could not write one, would fail the PR runs."""
-    _, stdout = deploy_summary
-    assert "INITIAL_NO_AUTH_ACTION_COUNT=3" in stdout
+    summary, stdout = deploy_summary
+    # The administrators' setup in moto's default account and in each environment's.
+    setup = ADMIN_SETUP_CALLS + ACCOUNT_SETUP_CALLS * len(ENVIRONMENTS)
+    assert summary["moto_settings"]["INITIAL_NO_AUTH_ACTION_COUNT"] == str(setup)
+    assert f"INITIAL_NO_AUTH_ACTION_COUNT={setup}" in stdout
     assert "MOTO_IAM_LOAD_MANAGED_POLICIES=true" in stdout
 
 
@@ -97,12 +142,12 @@ def test_an_apply_with_the_plan_role_is_refused(deploy_summary):
     assert not action.group(2).startswith(("Get", "List", "Describe")), attempt
     # ... and the same plan then applied with the apply role.
     applied = _commands(summary, "every stack changes")["atlantis apply"]
-    assert applied[attempt["target"]]["status"] == "applied"
+    assert applied[f"{HOST.name}-{attempt['target']}"]["status"] == "applied"
 
 
-def test_the_apply_role_cannot_weaken_the_state_or_its_own_policy(deploy_summary, synth_dir):
+def test_the_apply_role_cannot_weaken_the_state_or_its_own_policy(deploy_summary, synth_out):
     summary, _ = deploy_summary
-    kms = json.loads((synth_dir / "out" / "stacks" / "kms" / "cdk.tf.json").read_text())
+    kms = json.loads((synth_out / "stacks" / "kms" / "cdk.tf.json").read_text())
     state_bucket = kms["terraform"]["backend"]["s3"]["bucket"]
     refusals = _refusals(summary)
     for call in ("s3:DeleteBucket", "s3:PutBucketVersioning", "iam:PutRolePolicy",
@@ -126,10 +171,10 @@ def test_summary_lists_what_moto_cannot_enforce(deploy_summary):
 def test_pr_changing_every_stack_applies_all_11_in_one_apply(deploy_summary):
     summary, _ = deploy_summary
     commands = _commands(summary, "every stack changes")
-    assert set(commands["autoplan"]) == set(STACK_NAMES)
+    assert set(commands["autoplan"]) == set(_projects(HOST.name))
     assert {r["status"] for r in commands["autoplan"].values()} == {"planned"}
     applied = commands["atlantis apply"]
-    assert set(applied) == set(STACK_NAMES)
+    assert set(applied) == set(_projects(HOST.name))
     assert {r["status"] for r in applied.values()} == {"applied"}
     assert all(r["change"] > 0 and r["destroy"] == 0 for r in applied.values()), applied
 
@@ -137,19 +182,23 @@ def test_pr_changing_every_stack_applies_all_11_in_one_apply(deploy_summary):
 def test_second_run_of_that_pr_reports_no_changes(deploy_summary):
     summary, _ = deploy_summary
     again = _commands(summary, "every stack changes")["autoplan (second push)"]
-    assert {p: r["summary"] for p, r in again.items()} == dict.fromkeys(STACK_NAMES,
+    assert {p: r["summary"] for p, r in again.items()} == dict.fromkeys(_projects(HOST.name),
                                                                         "No changes.")
+    for environment in ENVIRONMENTS:
+        if environment is not HOST:
+            replan = _commands(summary, f"re-plan of {environment.name}")["autoplan"]
+            assert {p: r["summary"] for p, r in replan.items()} == dict.fromkeys(
+                _projects(environment.name), "No changes.")
 
 
 def test_pr_touching_only_monitoring_plans_only_monitoring(deploy_summary):
     summary, _ = deploy_summary
-    assert summary["monitoring_only"] == ["monitoring"]
+    assert summary["monitoring_only"] == [f"{HOST.name}-monitoring"]
 
 
 def test_every_stack_replans_without_changes(deploy_summary):
     summary, _ = deploy_summary
-    assert {s["name"]: s["replan"] for s in summary["stacks"]} == dict.fromkeys(
-        STACK_NAMES, "no changes")
+    assert {s["replan"] for s in summary["stacks"]} == {"no changes"}
 
 
 def test_every_stack_is_destroyed(deploy_summary):
@@ -174,7 +223,7 @@ def test_renamed_constructs_plan_as_moves_with_nothing_destroyed(deploy_summary,
     with the suggested moves declared), planned against the applied rds state."""
     summary, _ = deploy_summary
     [plan] = summary["variant_plans"]
-    assert plan["stack"] == "rds"
+    assert plan["stack"] == f"{HOST.name}-rds"
     declared = {tuple(re.findall(r'"([^"]+)"', line)) for line in renamed_synth.moves}
     assert {tuple(pair) for pair in plan["moved"]} == declared
     moved_types = {old.split(".")[0] for old, _ in declared}
@@ -202,23 +251,29 @@ DECLINED_ON_THE_ACCOUNT = ("default VPC",)
 is deleted by hand, not by Terraform (moto, like AWS, creates one)."""
 
 
-def _controls(summary) -> dict[str, dict]:
-    return {c["control"]: c for c in summary["account_controls"]["controls"]}
+def _controls(summary, environment: str) -> dict[str, dict]:
+    return {c["control"]: c for c in summary["account_controls"][environment]["controls"]}
 
 
-def test_the_deployed_account_meets_the_cis_controls(deploy_summary):
+def _facts(summary, environment: str = HOST.name) -> dict:
+    return summary["account_controls"][environment]["facts"]
+
+
+@pytest.mark.parametrize("environment", [e.name for e in ENVIRONMENTS])
+def test_each_deployed_account_meets_the_cis_controls(deploy_summary, environment):
     summary, stdout = deploy_summary
-    controls = _controls(summary)
+    controls = _controls(summary, environment)
     failed = [f"{name}: {c['evidence']}" for name, c in controls.items()
               if not c["met"] and not name.startswith(DECLINED_ON_THE_ACCOUNT)]
     assert not failed, "\n".join(failed)
     assert len(controls) >= 10
-    assert "CIS controls read back from the account by a SecurityAudit user" in stdout
+    assert (f"CIS controls read back from {environment}'s account by a SecurityAudit user"
+            in stdout)
 
 
 def test_the_trail_logs_data_events_of_the_state_and_trail_buckets(deploy_summary, stack_json):
     summary, _ = deploy_summary
-    facts = summary["account_controls"]["facts"]
+    facts = _facts(summary)
     state = stack_json("bootstrap")["terraform"]["backend"]["s3"]["bucket"]
     [trail] = facts["trails"]
     logged = {value.split(":::", 1)[1].split("/", 1)[0]: selector["ReadWriteType"]
@@ -232,7 +287,7 @@ def test_the_trail_logs_data_events_of_the_state_and_trail_buckets(deploy_summar
 
 def test_every_cis_metric_filter_alarms_a_topic(deploy_summary):
     summary, _ = deploy_summary
-    [rows] = summary["account_controls"]["facts"]["metric_filters"].values()
+    [rows] = _facts(summary)["metric_filters"].values()
     assert len(rows) == 15
     for row in rows:
         assert row["alarms"] and all(a["actions"] for a in row["alarms"]), row
@@ -240,7 +295,7 @@ def test_every_cis_metric_filter_alarms_a_topic(deploy_summary):
 
 def test_no_acl_of_our_vpc_opens_admin_ports_and_endpoints_are_limited(deploy_summary):
     summary, _ = deploy_summary
-    facts = summary["account_controls"]["facts"]
+    facts = _facts(summary)
     ours = {vpc["id"] for vpc in facts["vpcs"] if not vpc["default"]}
     [acl] = [a for a in facts["network_acls"] if a["vpc"] in ours and a["default"]]
     ingress = [e for e in acl["entries"] if not e["Egress"] and e["RuleAction"] == "allow"]
@@ -256,5 +311,5 @@ def test_no_acl_of_our_vpc_opens_admin_ports_and_endpoints_are_limited(deploy_su
 
 def test_every_secret_has_a_resource_policy_on_the_account(deploy_summary):
     summary, _ = deploy_summary
-    policies = summary["account_controls"]["facts"]["secret_policies"]
+    policies = _facts(summary)["secret_policies"]
     assert policies and all(policy and policy["Statement"] for policy in policies.values())

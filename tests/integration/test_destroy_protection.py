@@ -65,7 +65,7 @@ def test_terraform_refuses_to_destroy_protected_resources(
     if not addresses:
         pytest.skip(f"{stack_name} holds none of {', '.join(PROTECTED_TYPES)}")
     workdir = tmp_path / stack_name
-    shutil.copytree(root / "stacks" / stack_name, workdir)
+    shutil.copytree(root / "prod" / "stacks" / stack_name, workdir)
     (workdir / "offline_override.tf.json").write_text(json.dumps(offline_overrides(stack)))
     (workdir / "terraform.tfstate").write_text(json.dumps(offline_state(addresses)))
     run_env = {**env, "TF_DATA_DIR": str(tmp_path / "data")}

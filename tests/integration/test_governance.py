@@ -10,24 +10,39 @@ from pathlib import Path
 
 import pytest
 
+from environments import load_environments
 from policies import checkov_scan
 from policies.packs import ALL
 from policies.runner import check_output
-from stacks.registry import STACK_NAMES
+from stacks.registry import stacks_for
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_app_has_no_unexcused_governance_findings(synth_out):
-    report = check_output(synth_out)
+ENVIRONMENTS = load_environments()
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda e: e.name)
+def test_app_has_no_unexcused_governance_findings(synth_root, environment):
+    report = check_output(synth_root / environment.name)
     assert not report.failed, report.render()
-    assert sorted(report.stacks) == sorted(STACK_NAMES)
+    assert sorted(report.stacks) == sorted(spec.name for spec in stacks_for(environment))
 
 
-def test_checkov_passes_with_reviewed_suppressions(synth_out):
-    report = checkov_scan.scan(synth_out)
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda e: e.name)
+def test_checkov_passes_with_reviewed_suppressions(synth_root, environment):
+    report = checkov_scan.scan(synth_root / environment.name)
     assert not report.failed, report.render()
     assert report.passed > 100, report.render()
+
+
+def test_the_cli_reports_every_environment_of_the_output_root(synth_root):
+    cli = subprocess.run([sys.executable, "-m", "policies", str(synth_root), "--pack", "tags"],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    reported = [line.split(":")[0].rsplit("/", 1)[-1] for line in cli.stdout.splitlines()
+                if line.startswith("Policy report for ")]
+    assert sorted(reported) == sorted(e.name for e in ENVIRONMENTS)
 
 
 def _first(resources: dict, kind: str) -> dict:

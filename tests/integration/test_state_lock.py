@@ -37,7 +37,10 @@ def locked_stack(synth_out, tmp_path_factory):
     shutil.copytree(synth_out / "stacks" / STACK, stack_dir)
     stack = load_stack(stack_dir)
     backend = stack["terraform"]["backend"]["s3"]
-    with LocalAws(root / "moto.log") as aws:
+    # The environment's own account: its provider refuses any other (allowed_account_ids).
+    [account] = stack["provider"]["aws"][0]["allowed_account_ids"]
+    with LocalAws(root / "moto.log", accounts=(account,)) as aws:
+        aws.credentials = aws.account_credentials[account]
         s3 = aws.client("s3", backend["region"])
         s3.create_bucket(Bucket=backend["bucket"], CreateBucketConfiguration={
             "LocationConstraint": backend["region"]})

@@ -143,11 +143,13 @@ def sourceless_trusts(trusts) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def stacks(synth_out, stack_json) -> dict[str, dict]:
-    names = sorted(p.name for p in (synth_out / "stacks").iterdir() if p.is_dir())
-    # Every stack of the registry is walked, and nothing else was synthesized.
-    assert names == sorted(STACK_NAMES)
-    return {name: stack_json(name) for name in names}
+def stacks(synth_root, env_stack_json) -> dict[str, dict]:
+    """`<env>-<stack>` -> its JSON, for every stack of every environment."""
+    found = sorted(p.relative_to(synth_root).parts[::2]
+                   for p in synth_root.glob("*/stacks/*") if p.is_dir())
+    # Every stack of the registry is walked (prod has them all), and nothing else.
+    assert sorted({stack for _, stack in found}) == sorted(STACK_NAMES)
+    return {f"{env}-{stack}": env_stack_json(env, stack) for env, stack in found}
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +163,7 @@ def test_encryption_context_conditions_only_on_actions_that_carry_one(statements
     # us-east-1 replica and the CloudTrail key.
     users = {s.where.split(":")[0] for s in statements
              if any(k.startswith("kms:EncryptionContext:") for k in s.condition_keys)}
-    assert {"kms", "route53"} <= users
+    assert {"prod-kms", "prod-route53", "staging-kms", "staging-route53"} <= users
 
 
 def test_service_role_trusts_name_their_source(stacks):
