@@ -25,6 +25,10 @@ def with_atlantis(**changes):
     return dataclasses.replace(SETTINGS, atlantis=dataclasses.replace(SETTINGS.atlantis, **changes))
 
 
+def with_backup(**changes):
+    return dataclasses.replace(SETTINGS, backup=dataclasses.replace(SETTINGS.backup, **changes))
+
+
 def with_hooks(cidrs):
     return dataclasses.replace(SETTINGS, github=dataclasses.replace(SETTINGS.github,
                                                                     hook_cidrs=cidrs))
@@ -112,12 +116,52 @@ def test_unknown_environment_names_the_allowed_ones():
         pytest.param(with_atlantis(team_allowlist=(("platform-team", "destroy"),)),
                      "atlantis.team_allowlist[0] is ('platform-team', 'destroy'); allowed commands "
                      "are version, plan, apply", id="unknown-command"),
+        pytest.param(with_backup(copy_region="tokyo"),
+                     "backup.copy_region is 'tokyo'; allowed is a Region name",
+                     id="backup-copy-region-malformed"),
+        pytest.param(with_backup(copy_region="ap-northeast-2"),
+                     "backup.copy_region is 'ap-northeast-2'; allowed is a Region other than "
+                     "the environment's own (ap-northeast-2)", id="backup-copy-in-home-region"),
+        pytest.param(with_backup(schedule="0 17 * * ? *"),
+                     "backup.schedule is '0 17 * * ? *'; allowed is an AWS Backup schedule "
+                     "expression", id="backup-schedule-not-cron"),
+        pytest.param(with_backup(schedule="cron(0 17 * * ?)"),
+                     "backup.schedule is 'cron(0 17 * * ?)'; allowed is an AWS Backup schedule",
+                     id="backup-cron-five-fields"),
+        pytest.param(with_backup(retention_days=30),
+                     "backup.retention_days is 30; allowed is a whole number of days from 35 "
+                     "(the vault locks' minimum, backup.vault_lock_min_days) to 36500",
+                     id="backup-retention-below-the-lock"),
+        pytest.param(with_backup(copy_retention_days=36501),
+                     "backup.copy_retention_days is 36501; allowed is a whole number of days "
+                     "from 35", id="backup-copy-retention-too-long"),
+        pytest.param(with_backup(vault_lock_min_days=6, retention_days=6),
+                     "backup.vault_lock_min_days is 6; allowed is a whole number of days from "
+                     "7 to 36500", id="backup-lock-minimum-too-short"),
+        pytest.param(with_backup(vault_lock_min_days=6, retention_days=6),
+                     "backup.retention_days is 6; allowed is a whole number of days from 7 ",
+                     id="backup-retention-below-the-floor"),
+        pytest.param(with_backup(retention_days=True),
+                     "backup.retention_days is True; allowed is a whole number of days",
+                     id="backup-retention-bool"),
+        pytest.param(with_backup(vault_lock_grace_days=2),
+                     "backup.vault_lock_grace_days is 2; allowed is a whole number of days, at "
+                     "least 3", id="backup-grace-below-aws-minimum"),
     ],
 )
 def test_bad_settings_are_refused_with_a_sentence(settings, expected):
     problems = problems_of(settings)
     assert any(expected in p for p in problems), problems
     assert all(p.startswith("environments/prod.py: ") for p in problems)
+
+
+def test_backup_defaults_need_no_setting_in_the_environment_module():
+    """prod.py sets no BackupSettings: the defaults are valid for it."""
+    assert SETTINGS.backup.copy_region != SETTINGS.region
+    assert SETTINGS.backup.retention_days >= 7
+    validate_settings(with_backup(schedule="rate(1 day)"))
+    # A longer retention needs no new lock.
+    validate_settings(with_backup(retention_days=90, copy_retention_days=365))
 
 
 def test_all_problems_are_reported_at_once():
