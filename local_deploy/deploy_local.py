@@ -456,7 +456,8 @@ def _read_back_controls(aws: LocalAws, stacks: dict[str, dict], names: list[str]
     region = stacks[BOOTSTRAP]["provider"]["aws"][0]["region"]
     state_bucket = stacks[names[-1]]["terraform"]["backend"]["s3"]["bucket"]
     auditor = account_controls.auditor_credentials(aws.client("iam", region))
-    facts = account_controls.read_back(lambda service: aws.client(service, region, auditor))
+    facts = account_controls.read_back(
+        lambda service, where=region: aws.client(service, where, auditor))
     controls = account_controls.judge(facts, state_bucket)
     for control in controls:
         say(f"control  {'met ' if control.met else 'FAIL'} {control.control}: {control.evidence}")
