@@ -94,10 +94,10 @@ class BackupSettings:
 
     copy_region: str = "ap-northeast-1"
     """Region the copies live in; must differ from the environment's Region. Left
-    out: Tokyo, the nearest Region to Seoul (about 1,150 km, a separate seismic
-    and power area) where AWS Backup offers every feature the plan uses; Osaka
-    (ap-northeast-3) is the nearer but smaller Region, without AWS Backup for
-    Storage Gateway, so a later resource type could not follow there."""
+    out: Tokyo, a full-size Region about 1,150 km from Seoul (another grid and
+    seismic zone) where AWS Backup offers every feature the plan uses; Osaka
+    (ap-northeast-3) is nearer but smaller, without AWS Backup for Storage
+    Gateway, so a later resource type might not follow there."""
     schedule: str = "cron(0 17 * * ? *)"
     """AWS Backup schedule expression, evaluated in UTC. Left out: daily at 17:00
     UTC (02:00 in Seoul), away from office hours."""
