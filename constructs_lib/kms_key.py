@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
@@ -109,6 +109,10 @@ class KmsKeyProps:
     allow_destroy_reason: str | None = None
     """Left out: the key carries `prevent_destroy`. A reason (≥ 10 characters)
     lifts it and is recorded as waiver PRO001."""
+    provider: TerraformProvider | None = None
+    """The AWS provider (Region) the key and its alias live in, e.g. the second
+    Region of the backup copies; `via_services` and `service_principals` then name
+    that Region's endpoints. Left out: the stack's default provider."""
 
 
 class KmsKey(Construct):
@@ -125,8 +129,8 @@ class KmsKey(Construct):
         _validate(props, self.node.path)
         self.props = props
 
-        account = DataAwsCallerIdentity(self, "account")
-        partition = DataAwsPartition(self, "partition")
+        account = DataAwsCallerIdentity(self, "account", provider=props.provider)
+        partition = DataAwsPartition(self, "partition", provider=props.provider)
         root = f"arn:{partition.partition}:iam::{account.account_id}:root"
         self.policy_document = policy_document(
             self, "policy", _statements(props, root, account.account_id))
@@ -141,11 +145,13 @@ class KmsKey(Construct):
             policy=self.policy_document.json,
             tags=props.tags.resource_tags(props.name),
             lifecycle=TerraformResourceLifecycle(prevent_destroy=props.allow_destroy_reason is None),
+            provider=props.provider,
         )
         if props.allow_destroy_reason is not None:
             waivers.record(self.key, "PRO001", props.allow_destroy_reason, where=self.node.path)
         self.alias_name = f"alias/{props.name}"
-        self.alias = KmsAlias(self, "alias", name=self.alias_name, target_key_id=self.key.key_id)
+        self.alias = KmsAlias(self, "alias", name=self.alias_name, target_key_id=self.key.key_id,
+                              provider=props.provider)
 
     @property
     def arn(self) -> str:
@@ -295,5 +301,7 @@ def _validate(props: KmsKeyProps, where: str) -> None:
         problems.add("deletion_window_in_days", props.deletion_window_in_days,
                      f"allowed is {KMS_DELETION_WINDOW_DAYS} (rule ENC002)")
     check_reason(problems, "allow_destroy_reason", props.allow_destroy_reason)
+    if props.provider is not None and not isinstance(props.provider, TerraformProvider):
+        problems.add("provider", props.provider, "allowed is a TerraformProvider or None")
     problems.raise_if_any()
 

@@ -117,6 +117,43 @@ class StateSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BackupSettings:
+    """AWS Backup of the environment's data (its RDS instances, EFS file systems
+    and the state lock table): a daily plan into a locked vault of the
+    environment's Region, each recovery point copied to a locked vault in a
+    second Region. Every field has a default, so an environment sets only what
+    differs."""
+
+    copy_region: str = "ap-northeast-1"
+    """Region the copies live in; must differ from the environment's Region. Left
+    out: Tokyo, a full-size Region about 1,150 km from Seoul (another grid and
+    seismic zone) where AWS Backup offers every feature the plan uses; Osaka
+    (ap-northeast-3) is nearer but smaller, without AWS Backup for Storage
+    Gateway, so a later resource type might not follow there."""
+    schedule: str = "cron(0 17 * * ? *)"
+    """AWS Backup schedule expression, evaluated in UTC. Left out: daily at 17:00
+    UTC (02:00 in Seoul), away from office hours."""
+    retention_days: int = 35
+    """Days a recovery point is kept in the home vault; at least
+    `vault_lock_min_days`. Left out: 35, the retention AWS Backup Audit Manager's
+    "backup plan minimum frequency and minimum retention" control asks for by
+    default."""
+    copy_retention_days: int = 35
+    """Days a copy is kept in the second Region; at least `vault_lock_min_days`.
+    Left out: 35, the same as at home."""
+    vault_lock_min_days: int = 35
+    """The vault locks' minimum retention: no recovery point of either vault is
+    deleted younger, by anyone. Kept apart from the retentions so that they can
+    be lengthened later: every argument of a lock forces a new one, which
+    `prevent_destroy` refuses and, after the grace time, AWS too. Left out: 35."""
+    vault_lock_grace_days: int = 3
+    """Days after the first apply during which the compliance-mode vault locks can
+    still be changed or removed (`changeable_for_days`); afterwards nobody, the
+    root user and AWS included, shortens a recovery point's life or removes the
+    lock. Left out: 3, the shortest AWS allows (its 72-hour cooling-off)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class StackSettings:
     """Per-stack overrides of the common settings."""
 
@@ -161,6 +198,9 @@ class Settings:
     log_retention_days: int = 365
     alarm_email: str | None = None
     """Address subscribed to the critical SNS topic; no subscription when left out."""
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    """AWS Backup plan, vaults and copy Region. Left out: the defaults of
+    `BackupSettings` (daily, 35 days, copied to Tokyo, compliance locks)."""
     stacks: dict[str, StackSettings] = field(default_factory=dict)
     source_file: str = "environments/<unknown>.py"
     """The module that defines these settings, named in every error message."""

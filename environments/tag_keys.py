@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-REQUIRED_TAG_KEYS = ("Environment", "Service", "Team", "Owner", "CostCenter", "Project",
+ENVIRONMENT_TAG_KEY = "Environment"
+"""The key whose value names the environment: what selects an environment's
+resources among others of the account (e.g. the AWS Backup selection)."""
+
+REQUIRED_TAG_KEYS = (ENVIRONMENT_TAG_KEY, "Service", "Team", "Owner", "CostCenter", "Project",
                      "DataClass", "ManagedBy")
 """Every taggable resource carries all of them (the reference's governance rule),
 listed in the reference's order."""

@@ -4,12 +4,14 @@ whole, then the environments together (names, accounts, who plans and promotes).
 from __future__ import annotations
 
 import itertools
+import re
 
 from constructs_lib.errors import ConfigError, Problems
 from constructs_lib.formats import (
     ACCOUNT_ID,
     LOG_RETENTION_DAYS,
     MIN_REASON,
+    REGION,
     is_email,
     is_kebab,
     parse_cidr,
@@ -33,6 +35,7 @@ def _check_one(settings: Settings, problems: Problems) -> None:
     _check_numbers(settings, problems)
     _check_database(settings, problems)
     _check_atlantis(settings, problems)
+    _check_backup(settings, problems)
 
 
 def validate_environments(environments: tuple[Settings, ...]) -> tuple[Settings, ...]:
@@ -256,3 +259,51 @@ def _check_atlantis(s: Settings, p: Problems) -> None:
         elif command not in ATLANTIS_COMMANDS:
             p.add(f"atlantis.team_allowlist[{i}]", entry,
                   f"allowed commands are {', '.join(ATLANTIS_COMMANDS)}")
+
+
+MIN_BACKUP_RETENTION_DAYS = 7
+"""The shortest life of a recovery point: the week the hardening list asks of
+RDS backups; a shorter one would outlive no weekend incident found on Monday."""
+MAX_BACKUP_RETENTION_DAYS = 36500
+"""The longest AWS Backup keeps a recovery point (100 years; the vault lock's limit)."""
+MIN_VAULT_LOCK_GRACE_DAYS = 3
+"""AWS Backup's 72-hour cooling-off before a compliance lock sets (ChangeableForDays)."""
+BACKUP_SCHEDULE = re.compile(r"^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|hour|day)s?\))$")
+"""An AWS Backup schedule: `cron(<6 fields>)` or `rate(<n> <unit>)`, as EventBridge."""
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_backup(s: Settings, p: Problems) -> None:
+    b = s.backup
+    if not isinstance(b.copy_region, str) or not REGION.match(b.copy_region):
+        p.add("backup.copy_region", b.copy_region,
+              "allowed is a Region name such as 'ap-northeast-1'")
+    elif b.copy_region == s.region:
+        p.add("backup.copy_region", b.copy_region,
+              f"allowed is a Region other than the environment's own ({s.region}): a copy "
+              "in the same Region is lost with it")
+    if not isinstance(b.schedule, str) or not BACKUP_SCHEDULE.match(b.schedule):
+        p.add("backup.schedule", b.schedule,
+              "allowed is an AWS Backup schedule expression such as 'cron(0 17 * * ? *)' "
+              "(six fields, UTC) or 'rate(1 day)'")
+    lock_min = b.vault_lock_min_days
+    if not _is_count(lock_min) or not (
+            MIN_BACKUP_RETENTION_DAYS <= lock_min <= MAX_BACKUP_RETENTION_DAYS):
+        p.add("backup.vault_lock_min_days", lock_min, f"allowed is a whole number of days "
+              f"from {MIN_BACKUP_RETENTION_DAYS} to {MAX_BACKUP_RETENTION_DAYS}")
+        lock_min = MIN_BACKUP_RETENTION_DAYS
+    for field, value in (("backup.retention_days", b.retention_days),
+                         ("backup.copy_retention_days", b.copy_retention_days)):
+        if not _is_count(value) or not (lock_min <= value <= MAX_BACKUP_RETENTION_DAYS):
+            p.add(field, value, f"allowed is a whole number of days from {lock_min} (the "
+                  f"vault locks' minimum, backup.vault_lock_min_days) to "
+                  f"{MAX_BACKUP_RETENTION_DAYS}: the locks refuse every job that keeps its "
+                  "recovery points for less")
+    grace = b.vault_lock_grace_days
+    if not _is_count(grace) or grace < MIN_VAULT_LOCK_GRACE_DAYS:
+        p.add("backup.vault_lock_grace_days", grace,
+              f"allowed is a whole number of days, at least {MIN_VAULT_LOCK_GRACE_DAYS} "
+              "(AWS Backup's 72-hour cooling-off before a compliance lock is set)")

@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+import boto3.session
 from botocore.exceptions import ClientError
 
 CIS_METRIC_FILTERS = 15
@@ -27,6 +28,10 @@ ADMIN_PORTS = (22, 3389)
 """CIS 5.1: no network ACL allows ingress from 0.0.0.0/0 to them."""
 SUPPORT_POLICY = "AWSSupportAccess"
 """CIS 1.17: a role for incident handling with AWS Support."""
+BACKUP_RETENTION_DAYS = 35
+"""AWS Backup Audit Manager's "backup plan minimum frequency and minimum retention"
+and "minimum retention established for recovery point" controls: [1 day], [35 days]
+by default (AWS Backup Developer Guide, choosing-controls.html)."""
 
 MOTO_GAPS: tuple[tuple[str, str], ...] = (
     ("Secrets Manager resource policies in authorization",
@@ -40,6 +45,13 @@ MOTO_GAPS: tuple[tuple[str, str], ...] = (
     ("S3 Object Lock on a bucket that holds objects",
      "moto refuses PutObjectLockConfiguration unless the bucket is empty (S3 allows it on "
      "any versioned bucket); the trail bucket is empty on moto, whose trail delivers nothing"),
+    ("AWS Backup selections (what the plan backs up)",
+     "moto 5.2.5 serves no CreateBackupSelection or ListBackupSelections, so the selection is "
+     "excluded from the local deploy and not read back; its resources and tag condition are "
+     "asserted on the JSON (tests/stacks/test_bootstrap.py)"),
+    ("AWS Backup vault locks in action",
+     "moto stores a lock (Locked, MinRetentionDays, LockDate) but runs no backup job, so no "
+     "recovery point exists to be refused deletion, and it deletes a locked vault"),
 )
 """Settings moto keeps but does not act on; the read-back reports them as stored."""
 
@@ -73,9 +85,10 @@ def auditor_credentials(iam) -> dict[str, str]:
             "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
 
-def read_back(client: Callable[[str], object]) -> dict[str, object]:
+def read_back(client: Callable[..., object]) -> dict[str, object]:
     """The facts, one entry per API family; `client(service)` gives a boto3 client
-    of the home Region with an auditor's (read-only in spirit) credentials."""
+    of the home Region with an auditor's (read-only in spirit) credentials, and
+    `client(service, region)` one of another Region."""
     facts: dict[str, object] = {}
     for name, reader in READERS.items():
         try:
@@ -178,6 +191,57 @@ def _registry_scanning(client) -> dict:
     return answer.get("scanningConfiguration", {})
 
 
+def _when(value: object) -> str | None:
+    """A timestamp boto3 parsed, as ISO text (the summary is JSON)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value  # type: ignore[union-attr]
+
+
+def _enabled_regions(client) -> list[str]:
+    """The Regions DescribeRegions names that are enabled and of the caller's
+    partition: what AWS answers by default. moto 5.2.5 also lists the Regions not
+    opted in and those of the other partitions (aws-cn, aws-us-gov), where the
+    caller's keys do not exist."""
+    partition = client("sts").get_caller_identity()["Arn"].split(":")[1]
+    in_partition = set(boto3.session.Session().get_available_regions(
+        "ec2", partition_name=partition))
+    return sorted(r["RegionName"] for r in client("ec2").describe_regions()["Regions"]
+                  if r.get("OptInStatus") != "not-opted-in" and r["RegionName"] in in_partition)
+
+
+def _backup(client) -> dict[str, list[dict]]:
+    """Every Region's backup vaults (with their key's manager and their lock) and plans
+    (with their rules and copy actions): an auditor does not know where copies go."""
+    regions = _enabled_regions(client)
+    vaults, plans = [], []
+    for region in regions:
+        backup = client("backup", region)
+        for vault in backup.list_backup_vaults()["BackupVaultList"]:
+            key = vault.get("EncryptionKeyArn")
+            manager = (client("kms", region).describe_key(KeyId=key)["KeyMetadata"]
+                       .get("KeyManager") if key else None)
+            vaults.append({
+                "region": region, "name": vault["BackupVaultName"],
+                "arn": vault["BackupVaultArn"], "key_arn": key, "key_manager": manager,
+                "locked": vault.get("Locked", False),
+                "min_retention_days": vault.get("MinRetentionDays"),
+                "max_retention_days": vault.get("MaxRetentionDays"),
+                # Set only in compliance mode: the date the lock became immutable.
+                "lock_date": _when(vault.get("LockDate")),
+            })
+        for listed in backup.list_backup_plans()["BackupPlansList"]:
+            document = backup.get_backup_plan(BackupPlanId=listed["BackupPlanId"])["BackupPlan"]
+            plans.append({"region": region, "name": document["BackupPlanName"], "rules": [{
+                "name": rule["RuleName"], "vault": rule["TargetBackupVaultName"],
+                "schedule": rule.get("ScheduleExpression"),
+                "delete_after_days": (rule.get("Lifecycle") or {}).get("DeleteAfterDays"),
+                "copies": [{"destination": copy["DestinationBackupVaultArn"],
+                            "delete_after_days": (copy.get("Lifecycle") or {}).get(
+                                "DeleteAfterDays")}
+                           for copy in rule.get("CopyActions", [])],
+            } for rule in document.get("Rules", [])]})
+    return {"vaults": vaults, "plans": plans}
+
+
 READERS: dict[str, Callable] = {
     "trails": _trails,
     "metric_filters": _metric_filters,
@@ -188,6 +252,7 @@ READERS: dict[str, Callable] = {
     "vpc_endpoints": _vpc_endpoints,
     "secret_policies": _secret_policies,
     "registry_scanning": _registry_scanning,
+    "backup": _backup,
 }
 
 
@@ -344,8 +409,61 @@ def _registry_control(facts, _state_bucket) -> list[Control]:
                     f"{len(rules)} rules")]
 
 
+def _at_least_daily(expression: object) -> bool:
+    """A schedule that runs every day or more often: `cron(m h * * ? *)`-like (every
+    day of every month) or `rate(<n> minutes|hours)` / `rate(1 day)`."""
+    if not isinstance(expression, str):
+        return False
+    if expression.startswith("cron(") and expression.endswith(")"):
+        fields = expression[5:-1].split()
+        return (len(fields) == 6 and fields[2] in ("*", "?") and fields[3] == "*"
+                and fields[4] in ("*", "?"))
+    if expression.startswith("rate(") and expression.endswith(")"):
+        amount, _, unit = expression[5:-1].partition(" ")
+        return unit.startswith(("minute", "hour")) or (unit.startswith("day") and amount == "1")
+    return False
+
+
+def _backup_controls(facts, _state_bucket) -> list[Control]:
+    """AWS Backup Audit Manager's controls, read from the plans and vaults: a plan
+    rule at least daily keeping recovery points 35 days; the vaults the rules write
+    to (home and copies) encrypted with a customer managed key and locked in
+    compliance mode with a minimum retention; a copy to another Region."""
+    failed = _failed_read(facts, "backup", "AWS Backup plan, vaults and copies")
+    if failed:
+        return failed
+    vaults = {v["arn"]: v for v in facts["backup"]["vaults"]}
+    by_name = {(v["region"], v["name"]): v for v in vaults.values()}
+    rules = [(plan, rule) for plan in facts["backup"]["plans"] for rule in plan["rules"]]
+    kept = [f"{plan['name']}/{rule['name']}" for plan, rule in rules
+            if _at_least_daily(rule["schedule"])
+            and (rule["delete_after_days"] is None
+                 or rule["delete_after_days"] >= BACKUP_RETENTION_DAYS)]
+    targets = [by_name.get((plan["region"], rule["vault"])) for plan, rule in rules]
+    targets += [vaults.get(copy["destination"]) for _, rule in rules for copy in rule["copies"]]
+    weak = sorted({v["name"] if v else "a vault not found" for v in targets
+                   if v is None or v["key_manager"] != "CUSTOMER" or not v["locked"]
+                   or v["lock_date"] is None or v["min_retention_days"] is None})
+    elsewhere = sorted({f"{plan['name']}/{rule['name']} -> {copy['destination']}"
+                        for plan, rule in rules for copy in rule["copies"]
+                        if copy["destination"].split(":")[3:4] != [plan["region"]]
+                        and copy["destination"] in vaults})
+    return [
+        Control(f"AWS Backup plan: a rule at least daily keeping recovery points "
+                f"{BACKUP_RETENTION_DAYS} days or more", bool(kept),
+                f"{len(rules)} rules; meeting it: {', '.join(kept) or 'none'}"),
+        Control("AWS Backup vaults written to: customer managed key, compliance vault lock "
+                "with a minimum retention", bool(targets) and not weak,
+                f"target vaults: {', '.join(sorted({v['name'] for v in targets if v})) or 'none'};"
+                f" not so: {', '.join(weak) or 'none'}"),
+        Control("AWS Backup cross-Region copy scheduled", bool(elsewhere),
+                f"copies to another Region: {'; '.join(elsewhere) or 'none'}"),
+    ]
+
+
 JUDGES = (_data_events, _metric_filter_controls, _password_controls, _support_control,
-          _nacl_control, _endpoint_control, _secret_control, _registry_control)
+          _nacl_control, _endpoint_control, _secret_control, _registry_control,
+          _backup_controls)
 
 
 def report(facts: dict[str, object], controls: list[Control]) -> dict[str, object]:

@@ -613,7 +613,8 @@ def _read_back_controls(aws: LocalAws, site: Site) -> dict:
     """The CIS controls as an auditor's SecurityAudit user reads them from the
     account the environment was applied to (local_deploy/account_controls.py)."""
     auditor = account_controls.auditor_credentials(site.client(aws, "iam"))
-    facts = account_controls.read_back(lambda service: aws.client(service, site.region, auditor))
+    facts = account_controls.read_back(
+        lambda service, where=site.region: aws.client(service, where, auditor))
     controls = account_controls.judge(facts, site.state_bucket)
     for control in controls:
         say(f"control  [{site.name}] {'met ' if control.met else 'FAIL'} {control.control}: "

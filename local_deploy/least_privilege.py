@@ -25,8 +25,13 @@ MOTO_UNENFORCED: tuple[tuple[str, str], ...] = (
     ("resource-scoped statements on KMS, CloudTrail and most other services",
      "moto authorizes their calls against Resource '*' (only IAM roles, S3, SQS, STS "
      "AssumeRole and, patched, DynamoDB and Glue name the resource), so a statement naming "
-     "one resource never matches: the apply role's NoWeakerStateKey and NoTrailStopped "
-     "denies are not evaluated; on AWS they are"),
+     "one resource never matches: the apply role's NoWeakerStateKey, NoTrailStopped, "
+     "NoBackupVaultUnlocked, NoBackupPlanDeleted and NoWeakerBackupKeys denies are not "
+     "evaluated; on AWS they are"),
+    ("the apply role's NoBackupDeleted deny",
+     "it names every resource, but moto 5.2.5 serves none of its calls (DeleteRecoveryPoint, "
+     "DisassociateRecoveryPoint, UpdateRecoveryPointLifecycle) and runs no backup job, so "
+     "there is no recovery point to try it on"),
     ("conditions of identity and bucket policies",
      "moto gives a call no request context (aws:SecureTransport, kms:ViaService, ...); with "
      "the conditions patch a conditional statement does not apply, so only the trusts' "

@@ -113,6 +113,10 @@ MOTO_PATCHES = (
     "IAM's XML, which the AWS SDKs cannot read (Terraform printed 'deserialization failed' "
     "instead of the refused action); the patch answers as AWS does, HTTP 400 with "
     "`{\"__type\": \"AccessDeniedException\", \"message\": ...}`.",
+    "backup ListTags: moto 5.2.5 reads the ARN as the path's second-to-last segment, which "
+    "holds it only with a trailing slash; the provider sends `GET /tags/<arn>` without one, "
+    "so every vault and plan read back without tags (a tag diff in every re-plan); the "
+    "patch reads the ARN after `/tags/`, with or without the slash.",
     "iam policy matching: moto turns each of a policy's patterns into a regex on every "
     "request (ReadOnlyAccess has about 3,000: 45 ms a call); the patch caches them "
     "compiled (3 ms), with the same result.",
@@ -394,6 +398,18 @@ def _patch_efs_backup_policy() -> None:
     EFSBackend.describe_backup_policy = describe_backup_policy
 
 
+def _patch_backup_list_tags() -> None:
+    from urllib.parse import unquote
+
+    from moto.backup.responses import BackupResponse
+
+    def list_tags(self) -> str:
+        arn = unquote(self.path.split("/tags/", 1)[1].rstrip("/"))
+        return json.dumps({"Tags": self.backup_backend.list_tags(resource_arn=arn)})
+
+    BackupResponse.list_tags = list_tags
+
+
 ASSUMED_ROLES_LOG = "MOTO_ASSUMED_ROLES_LOG"
 """Environment variable of the moto process: the file AssumeRole calls are recorded in."""
 
@@ -430,6 +446,7 @@ def apply_patches() -> None:
     _record_assume_role()
     _patch_action_prefix()
     _patch_resource_arns()
+    _patch_backup_list_tags()
     _patch_efs_backup_policy()
     _patch_empty_payload_signature()
     _patch_head_bucket_action()

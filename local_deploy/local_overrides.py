@@ -18,7 +18,7 @@ QUIRKS_OVERRIDE = "local_quirks_override.tf.json"
 TEARDOWN_OVERRIDE = "local_teardown_override.tf.json"
 
 ENDPOINT_SERVICES = (
-    "acm", "amp", "apigateway", "appautoscaling", "athena", "cloudtrail", "cloudwatch",
+    "acm", "amp", "apigateway", "appautoscaling", "athena", "backup", "cloudtrail", "cloudwatch",
     "dynamodb", "ec2", "ecr", "ecs", "efs", "elbv2", "events", "firehose", "glue", "grafana",
     "iam", "kinesis", "kms", "lambda", "logs", "organizations", "rds", "route53", "s3",
     "secretsmanager", "servicediscovery", "sns", "sqs", "ssm", "sts", "wafv2",
@@ -27,7 +27,8 @@ ENDPOINT_SERVICES = (
 the provider rejects a service set twice under two aliases)."""
 
 SERVICE_OF_TYPE: dict[str, str | None] = {
-    "aws_acm_": "acm", "aws_athena_": "athena", "aws_caller_identity": "sts",
+    "aws_acm_": "acm", "aws_athena_": "athena", "aws_backup_": "backup",
+    "aws_caller_identity": "sts",
     "aws_cloudtrail": "cloudtrail", "aws_cloudwatch_event_": "events",
     "aws_cloudwatch_log_": "logs", "aws_cloudwatch_metric_alarm": "cloudwatch",
     "aws_db_": "rds", "aws_default_network_acl": "ec2", "aws_default_security_group": "ec2",
@@ -109,6 +110,9 @@ class Exclusion:
 
 EXCLUDED_TYPE_PREFIXES = {
     "aws_grafana_": "moto 5.2.5 has no Amazon Managed Grafana service",
+    "aws_backup_selection": "moto 5.2.5 has backup vaults, plans and vault locks but no backup "
+                            "selections (moto/backup/urls.py routes no "
+                            "/backup/plans/<id>/selections)",
 }
 
 

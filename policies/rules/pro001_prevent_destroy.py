@@ -7,8 +7,10 @@ from typing import ClassVar
 
 from policies.model import AttributeRule, ResourceView, is_token
 
+# A backup vault holds the recovery points; its force_destroy deletes them all first.
 STATEFUL_TYPES = frozenset({
     "aws_s3_bucket", "aws_dynamodb_table", "aws_kms_key", "aws_db_instance", "aws_efs_file_system",
+    "aws_backup_vault",
 })
 
 

@@ -1,6 +1,6 @@
 """The whole local e2e flow on the session synth: every stack of every environment applied
 to moto, each environment in its own account, re-planned clean, destroyed; only the
-documented exclusions (the Grafana family) left out."""
+documented exclusions (the Grafana family, the AWS Backup selection) left out."""
 
 from __future__ import annotations
 
@@ -207,13 +207,16 @@ def test_every_stack_is_destroyed(deploy_summary):
     assert summary["failure"] is None
 
 
-def test_only_the_grafana_family_is_excluded(deploy_summary):
+def test_only_the_grafana_family_and_the_backup_selection_are_excluded(deploy_summary):
     summary, _ = deploy_summary
     excluded = summary["exclusions"]
     assert excluded, "expected the Grafana workspace to be excluded"
     roots = {e["address"] for e in excluded
              if e["reason"] in EXCLUDED_TYPE_PREFIXES.values()}
-    assert roots and all(a.startswith("aws_grafana_") for a in roots)
+    assert any(a.startswith("aws_grafana_") for a in roots)
+    assert [a for a in roots if a.startswith("aws_backup_")] == [
+        a for a in roots if a.startswith("aws_backup_selection.")] != []
+    assert all(a.startswith(("aws_grafana_", "aws_backup_selection.")) for a in roots)
     for item in excluded:
         assert item["address"] in roots or item["reason"].startswith("references "), item
 
@@ -313,3 +316,38 @@ def test_every_secret_has_a_resource_policy_on_the_account(deploy_summary):
     summary, _ = deploy_summary
     policies = _facts(summary)["secret_policies"]
     assert policies and all(policy and policy["Statement"] for policy in policies.values())
+
+
+def test_backups_are_locked_and_copied_to_a_second_region(deploy_summary, stack_json):
+    """What an auditor lists in every Region: the vaults bootstrap declares, each with a
+    customer managed key and a compliance lock of the plan's retention, and the plan's
+    daily rule copying to the vault of the other Region."""
+    summary, _ = deploy_summary
+    facts = _facts(summary)["backup"]
+    boot = stack_json("bootstrap")
+    regions = {p.get("alias"): p["region"] for p in boot["provider"]["aws"]}
+    declared = {body["name"]: regions[body.get("provider", "aws").partition(".")[2] or None]
+                for body in boot["resource"]["aws_backup_vault"].values()}
+    [plan_body] = boot["resource"]["aws_backup_plan"].values()
+    [rule_body] = plan_body["rule"]
+    listed = {(v["region"], v["name"]): v for v in facts["vaults"]}
+    assert set(listed) == {(region, name) for name, region in declared.items()}
+    assert len(set(declared.values())) == 2, declared
+    for vault in listed.values():
+        assert vault["key_manager"] == "CUSTOMER", vault
+        assert vault["locked"] and vault["lock_date"], vault  # a lock date: compliance mode
+    [plan] = facts["plans"]
+    [rule] = plan["rules"]
+    assert (plan["name"], rule["schedule"]) == (plan_body["name"], rule_body["schedule"])
+    assert rule["delete_after_days"] == rule_body["lifecycle"]["delete_after"]
+    home_vault = listed[(plan["region"], rule["vault"])]
+    assert home_vault["min_retention_days"] == rule["delete_after_days"]
+    [copy] = rule["copies"]
+    copy_vault = next(v for v in listed.values() if v["arn"] == copy["destination"])
+    assert copy_vault["region"] != plan["region"]
+    assert copy_vault["min_retention_days"] == copy["delete_after_days"] == (
+        rule_body["copy_action"][0]["lifecycle"]["delete_after"])
+    controls = _controls(summary, HOST.name).values()
+    assert {c["control"] for c in controls if c["control"].startswith("AWS Backup")
+            and c["met"]} == {
+        c["control"] for c in controls if c["control"].startswith("AWS Backup")} != set()

@@ -1,12 +1,16 @@
 """bootstrap stack: the state key, bucket and lock table, the GitHub OIDC
-trust, and the S3 backend every stack uses."""
+trust, the S3 backend every stack uses, the account baseline and AWS Backup."""
 
 from __future__ import annotations
 
 import pytest
 
+from environments import load_environment
 from stacks.bootstrap import (
+    BACKUP_PLAN_CHANGES,
+    BACKUP_VAULT_CHANGES,
     LOCK_TABLE_CHANGES,
+    RECOVERY_POINT_CHANGES,
     ROLE_CHANGES,
     STATE_BUCKET_CHANGES,
     STATE_KEY_CHANGES,
@@ -14,14 +18,20 @@ from stacks.bootstrap import (
 )
 from stacks.registry import STACK_NAMES
 from tests.stacks.synth_json import (
+    address,
+    at_path,
     attachments,
     by_name,
     conditions,
     one,
     policy_at,
     published,
+    ref,
+    resources,
     statements,
 )
+
+BACKUP = load_environment("prod").backup
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +52,12 @@ def test_every_stack_keeps_its_state_in_the_state_bucket(stack_json, stack):
 
 
 def test_state_key(boot):
-    key = one(boot, "aws_kms_key")
+    key = at_path(boot, "resource", "aws_kms_key", "bootstrap/state-key/key")
     assert key["enable_key_rotation"] is True
     assert key["deletion_window_in_days"] == 30
     assert key["lifecycle"]["prevent_destroy"] is True
-    assert one(boot, "aws_kms_alias")["name"] == "alias/prod-tfstate"
+    assert at_path(boot, "resource", "aws_kms_alias", "bootstrap/state-key/alias")["name"] == (
+        "alias/prod-tfstate")
     policy = policy_at(boot, "bootstrap/state-key/policy")
     use = statements(policy)["UseThroughService"]
     assert conditions(use)[("StringEquals", "kms:ViaService")] == [
@@ -112,7 +123,8 @@ def test_github_role_trusts_only_the_repository_and_branches(boot):
 
 def test_github_role_reaches_only_the_state(boot):
     assert set(by_name(boot, "aws_iam_role")) == {
-        "prod-github-actions", "prod-atlantis-plan", "prod-atlantis-apply", "prod-support"}
+        "prod-github-actions", "prod-atlantis-plan", "prod-atlantis-apply", "prod-support",
+        "prod-backup"}
     attached = {a["role"] for a in boot["resource"]["aws_iam_role_policy_attachment"].values()}
     assert not [r for r in attached if "github-actions" in r]
     policy = policy_at(boot, "bootstrap/github-actions-role/policy-terraform-state-document")
@@ -185,7 +197,11 @@ def test_apply_role_cannot_widen_itself_or_touch_the_state_and_trail(boot):
             ("NoWeakerStateBucket", STATE_BUCKET_CHANGES, "${aws_s3_bucket.state-bucket"),
             ("NoWeakerLockTable", LOCK_TABLE_CHANGES, "${aws_dynamodb_table.lock-table"),
             ("NoWeakerStateKey", STATE_KEY_CHANGES, "${aws_kms_key.state-key"),
-            ("NoTrailStopped", TRAIL_CHANGES, None)):
+            ("NoTrailStopped", TRAIL_CHANGES, None),
+            ("NoBackupVaultUnlocked", BACKUP_VAULT_CHANGES, "${aws_backup_vault.backup-vault."),
+            ("NoBackupDeleted", RECOVERY_POINT_CHANGES, "*"),
+            ("NoBackupPlanDeleted", BACKUP_PLAN_CHANGES, "${aws_backup_plan.backup-plan."),
+            ("NoWeakerBackupKeys", STATE_KEY_CHANGES, "${aws_kms_key.backup-key_")):
         assert set(denies[sid]["actions"]) == set(actions), sid
         if target:
             assert denies[sid]["resources"][0].startswith(target), sid
@@ -254,3 +270,150 @@ def test_account_wide_singletons_live_only_in_bootstrap(stack_json, stack):
     support = [a for a in found.get("aws_iam_role_policy_attachment", {}).values()
                if a["policy_arn"].endswith(":policy/AWSSupportAccess")]
     assert len(support) == expected, stack
+
+
+# --- AWS Backup: locked vaults at home and in the copy Region, the daily plan ----------
+HOME, COPY = "bootstrap/backup-vault", "bootstrap/backup-copy-vault"
+
+
+def region_of(stack, body) -> str:
+    """The Region of the aws provider a block uses (its `provider`, or the default)."""
+    alias = body.get("provider", "aws").partition(".")[2] or None
+    return {p.get("alias"): p["region"] for p in stack["provider"]["aws"]}[alias]
+
+
+def key_address(stack, path) -> str:
+    return "aws_kms_key." + next(name for name, body in resources(stack, "aws_kms_key").items()
+                                 if body["//"]["metadata"]["path"] == path)
+
+
+def test_backup_keys_let_aws_backup_use_them_in_their_region(boot):
+    for construct, region, alias, services in (
+            ("backup-key", "ap-northeast-2", "alias/prod-backup",
+             ["backup.ap-northeast-2.amazonaws.com"]),
+            ("backup-copy-key", BACKUP.copy_region, "alias/prod-backup-copy",
+             [f"backup.{BACKUP.copy_region}.amazonaws.com",
+              f"rds.{BACKUP.copy_region}.amazonaws.com"])):
+        key = at_path(boot, "resource", "aws_kms_key", f"bootstrap/{construct}/key")
+        assert region_of(boot, key) == region, construct
+        assert key["enable_key_rotation"] is True and key["lifecycle"]["prevent_destroy"] is True
+        alias_body = at_path(boot, "resource", "aws_kms_alias", f"bootstrap/{construct}/alias")
+        assert (alias_body["name"], region_of(boot, alias_body)) == (alias, region)
+        policy = statements(policy_at(boot, f"bootstrap/{construct}/policy"))
+        assert set(policy) == {"AccountAdministration", "UseThroughService",
+                               "GrantThroughService"}
+        for sid in ("UseThroughService", "GrantThroughService"):
+            assert conditions(policy[sid])[("StringEquals", "kms:ViaService")] == services
+        assert conditions(policy["GrantThroughService"])[
+            ("Bool", "kms:GrantIsForAWSResource")] == ["true"]
+
+
+def test_backup_vaults_use_their_own_keys_and_compliance_locks(boot):
+    copy_region = BACKUP.copy_region
+    for path, name, key, region, kept in (
+            (HOME, "prod-backup", "bootstrap/backup-key/key", "ap-northeast-2",
+             BACKUP.retention_days),
+            (COPY, "prod-backup-copy", "bootstrap/backup-copy-key/key", copy_region,
+             BACKUP.copy_retention_days)):
+        vault = at_path(boot, "resource", "aws_backup_vault", path)
+        assert vault["name"] == name
+        assert vault["kms_key_arn"] == ref(key_address(boot, key), "arn")
+        assert region_of(boot, vault) == region
+        assert vault["lifecycle"]["prevent_destroy"] is True
+        assert "force_destroy" not in vault
+        lock = at_path(boot, "resource", "aws_backup_vault_lock_configuration", f"{path}-lock")
+        assert lock["backup_vault_name"] == ref(f"aws_backup_vault.{path.split('/')[1]}", "name")
+        assert region_of(boot, lock) == region
+        # Compliance mode: a grace time, after which nobody lifts it.
+        assert lock["changeable_for_days"] == BACKUP.vault_lock_grace_days >= 3
+        # The plan's jobs into this vault fit its lock.
+        assert lock["min_retention_days"] == BACKUP.vault_lock_min_days <= kept
+        assert "max_retention_days" not in lock
+        assert lock["lifecycle"]["prevent_destroy"] is True
+    assert copy_region != "ap-northeast-2"
+
+
+def test_backup_plan_runs_daily_and_copies_to_the_other_region(boot):
+    plan = one(boot, "aws_backup_plan")
+    assert plan["name"] == "prod-backup"
+    [rule] = plan["rule"]
+    assert rule["schedule"] == BACKUP.schedule == "cron(0 17 * * ? *)"
+    assert rule["target_vault_name"] == ref("aws_backup_vault.backup-vault", "name")
+    assert rule["lifecycle"] == {"delete_after": BACKUP.retention_days}
+    assert 60 <= rule["start_window"] < rule["completion_window"]
+    assert "enable_continuous_backup" not in rule
+    [copy] = rule["copy_action"]
+    assert copy == {"destination_vault_arn": ref("aws_backup_vault.backup-copy-vault", "arn"),
+                    "lifecycle": {"delete_after": BACKUP.copy_retention_days}}
+    destination = resources(boot, "aws_backup_vault")["backup-copy-vault"]
+    assert region_of(boot, destination) != region_of(boot, plan)
+
+
+PARTITION_ACCOUNT = ("${data.aws_partition.partition.partition}",
+                     "${data.aws_caller_identity.account.account_id}")
+
+
+def test_backup_selection_picks_this_environments_databases_file_systems_and_lock_table(boot):
+    selection = one(boot, "aws_backup_selection")
+    partition, account = PARTITION_ACCOUNT
+    assert selection["plan_id"] == ref("aws_backup_plan.backup-plan")
+    assert selection["iam_role_arn"] == ref(address(boot, "aws_iam_role", name="prod-backup"),
+                                            "arn")
+    assert selection["resources"] == [
+        f"arn:{partition}:rds:ap-northeast-2:{account}:db:*",
+        f"arn:{partition}:elasticfilesystem:ap-northeast-2:{account}:file-system/*",
+        ref("aws_dynamodb_table.lock-table", "arn"),
+    ]
+    # AND-ed with the resources: only what carries this environment's tag.
+    assert selection["condition"] == [{"string_equals": [
+        {"key": "aws:ResourceTag/Environment", "value": "prod"}]}]
+    assert "selection_tag" not in selection and "not_resources" not in selection
+
+
+@pytest.mark.parametrize(("stack", "kind"), [("rds", "aws_db_instance"),
+                                             ("atlantis", "aws_efs_file_system")])
+def test_the_data_stacks_resources_match_the_selection(boot, stack_json, stack, kind):
+    """The selection names no resource of a later stack: the RDS instance and the EFS
+    file system it must back up live in its Region and carry its tag value."""
+    doc = stack_json(stack)
+    [condition] = one(boot, "aws_backup_selection")["condition"][0]["string_equals"]
+    tag = condition["key"].removeprefix("aws:ResourceTag/")
+    for body in resources(doc, kind).values():
+        assert region_of(doc, body) == region_of(boot, one(boot, "aws_backup_selection"))
+        default_tags = {p.get("alias"): p["default_tags"][0]["tags"]
+                        for p in doc["provider"]["aws"]}[None]
+        assert {**default_tags, **body.get("tags", {})}[tag] == condition["value"]
+
+
+def test_backup_role_is_assumed_by_aws_backup_with_its_managed_policies(boot):
+    (statement,) = policy_at(boot, "bootstrap/backup-role/trust-policy")["statement"]
+    assert statement["actions"] == ["sts:AssumeRole"]
+    assert statement["principals"] == [{"type": "Service",
+                                        "identifiers": ["backup.amazonaws.com"]}]
+    partition, _ = PARTITION_ACCOUNT
+    assert sorted(a["policy_arn"] for a in attachments(boot, "prod-backup")) == [
+        f"arn:{partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+        f"arn:{partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"]
+    assert not [p for p in boot["resource"]["aws_iam_role_policy"].values()
+                if p["name"].startswith("prod-backup-")]
+
+
+def test_apply_role_guards_the_backups_and_is_written_after_the_locks(boot):
+    denies = statements(policy_at(
+        boot, "bootstrap/atlantis-apply-role/policy-guard-rails-document"))
+    assert denies["NoBackupVaultUnlocked"]["resources"] == [
+        ref("aws_backup_vault.backup-vault", "arn"), ref("aws_backup_vault.backup-copy-vault", "arn")]
+    assert denies["NoBackupDeleted"]["resources"] == ["*"]
+    assert denies["NoBackupPlanDeleted"]["resources"] == [ref("aws_backup_plan.backup-plan", "arn")]
+    assert denies["NoWeakerBackupKeys"]["resources"] == [
+        ref(key_address(boot, "bootstrap/backup-key/key"), "arn"),
+        ref(key_address(boot, "bootstrap/backup-copy-key/key"), "arn")]
+    assert {"backup:DeleteBackupVaultLockConfiguration", "backup:DeleteBackupVault"} <= set(
+        BACKUP_VAULT_CHANGES)
+    assert {"backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"} <= set(
+        RECOVERY_POINT_CHANGES)
+    guard_rails = at_path(boot, "resource", "aws_iam_role_policy",
+                          "bootstrap/atlantis-apply-role/policy-guard-rails")
+    assert guard_rails["depends_on"] == [
+        "aws_backup_vault_lock_configuration.backup-vault-lock",
+        "aws_backup_vault_lock_configuration.backup-copy-vault-lock"]

@@ -30,6 +30,15 @@ SOURCELESS_SERVICES = {
     # aws:SourceArn and aws:SourceAccount." (the only role CloudTrail assumes here)
     "cloudtrail.amazonaws.com": "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/"
                                 "cloudtrail-required-policy-for-cloudwatch-logs.html",
+    # AWS Backup's confused-deputy guidance puts aws:SourceArn/SourceAccount in
+    # resource policies (key and SNS topic policies: the SourceArn "must be a Backup
+    # vault"); neither its service-role page (iam-service-roles.html) nor the
+    # provider's example role (hashicorp/terraform-provider-aws
+    # website/docs/r/backup_selection.html.markdown) puts a condition on the trust,
+    # and no page says the service sends either key when it assumes the role passed
+    # with a selection. A condition it does not satisfy would fail every backup job.
+    "backup.amazonaws.com": "https://docs.aws.amazon.com/aws-backup/latest/devguide/"
+                            "cross-service-confused-deputy-prevention.html",
 }
 
 

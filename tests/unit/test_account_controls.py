@@ -19,6 +19,26 @@ def tcp_in(low: int, high: int, cidr: str = "0.0.0.0/0") -> dict:
             "RuleNumber": 110, "PortRange": {"From": low, "To": high}}
 
 
+HOME_VAULT = "arn:aws:backup:ap-northeast-2:1:backup-vault:prod-backup"
+COPY_VAULT = "arn:aws:backup:ap-northeast-1:1:backup-vault:prod-backup-copy"
+
+
+def vault(arn: str, **changes) -> dict:
+    region, name = arn.split(":")[3], arn.rsplit(":", 1)[1]
+    return {"region": region, "name": name, "arn": arn, "key_arn": f"arn:aws:kms:{region}:1:key/k",
+            "key_manager": "CUSTOMER", "locked": True, "min_retention_days": 35,
+            "max_retention_days": None, "lock_date": "2026-12-05T00:00:00+00:00"} | changes
+
+
+def backup(rule: dict | None = None, vaults: list | None = None) -> dict:
+    daily = {"name": "daily", "vault": "prod-backup", "schedule": "cron(0 17 * * ? *)",
+             "delete_after_days": 35,
+             "copies": [{"destination": COPY_VAULT, "delete_after_days": 35}]}
+    return {"vaults": vaults if vaults is not None else [vault(HOME_VAULT), vault(COPY_VAULT)],
+            "plans": [{"region": "ap-northeast-2", "name": "prod-backup",
+                       "rules": [daily | (rule or {})]}]}
+
+
 def facts(**overrides) -> dict:
     """An account that meets every control."""
     selectors = [{"ReadWriteType": "All", "IncludeManagementEvents": True,
@@ -43,6 +63,7 @@ def facts(**overrides) -> dict:
                            "Condition": {"StringEquals": {"aws:PrincipalAccount": "1"}}}]}}],
         "secret_policies": {"prod/atlantis/github-token": {"Statement": []}},
         "registry_scanning": {"scanType": "BASIC", "rules": [{"scanFrequency": "SCAN_ON_PUSH"}]},
+        "backup": backup(),
     }
     return base | overrides
 
@@ -54,7 +75,7 @@ def by_control(found: list[Control]) -> dict[str, Control]:
 def test_an_account_that_meets_every_control():
     found = judge(facts(), STATE)
     assert [c.control for c in found if not c.met] == []
-    assert len(found) == 11
+    assert len(found) == 14
 
 
 @pytest.mark.parametrize(("override", "control", "evidence"), [
@@ -74,6 +95,25 @@ def test_an_account_that_meets_every_control():
     ({"registry_scanning": {"scanType": "BASIC", "rules": []}}, "Security", "0 rules"),
     ({"password_policy": {"error": "NoSuchEntity: no policy"}}, "1.8/1.9",
      "the API answered NoSuchEntity"),
+    ({"backup": backup({"delete_after_days": 14})}, "AWS Backup plan", "meeting it: none"),
+    ({"backup": backup({"schedule": "cron(0 17 ? * SUN *)"})}, "AWS Backup plan",
+     "meeting it: none"),
+    ({"backup": backup({"schedule": "rate(7 days)"})}, "AWS Backup plan", "meeting it: none"),
+    ({"backup": {"vaults": [], "plans": []}}, "AWS Backup plan", "0 rules"),
+    ({"backup": backup(vaults=[vault(HOME_VAULT, lock_date=None), vault(COPY_VAULT)])},
+     "AWS Backup vaults", "not so: prod-backup"),
+    ({"backup": backup(vaults=[vault(HOME_VAULT), vault(COPY_VAULT, key_manager="AWS")])},
+     "AWS Backup vaults", "not so: prod-backup-copy"),
+    ({"backup": backup(vaults=[vault(HOME_VAULT, locked=False, min_retention_days=None,
+                                     lock_date=None), vault(COPY_VAULT)])},
+     "AWS Backup vaults", "not so: prod-backup"),
+    ({"backup": backup(vaults=[vault(HOME_VAULT)])}, "AWS Backup vaults",
+     "not so: a vault not found"),
+    ({"backup": backup({"copies": []})}, "AWS Backup cross-Region", "another Region: none"),
+    ({"backup": backup({"copies": [{"destination": HOME_VAULT, "delete_after_days": 35}]})},
+     "AWS Backup cross-Region", "another Region: none"),
+    ({"backup": {"error": "AccessDeniedException: not authorized"}}, "AWS Backup",
+     "the API answered AccessDeniedException"),
 ])
 def test_a_wrong_answer_fails_its_control(override, control, evidence):
     failed = [c for c in judge(facts(**override), STATE) if not c.met]
@@ -104,3 +144,14 @@ def test_the_default_vpc_is_reported_apart_from_our_acls():
     default = next(c for c in found if c.control.startswith("default VPC"))
     assert nacl.met and "open: none" in nacl.evidence
     assert not default.met and "vpc-d" in default.evidence
+
+
+@pytest.mark.parametrize(("schedule", "daily"), [
+    ("cron(0 17 * * ? *)", True), ("cron(0 */6 * * ? *)", True), ("rate(1 day)", True),
+    ("rate(12 hours)", True), ("cron(0 17 ? * MON-FRI *)", False), ("cron(0 17 1 * ? *)", False),
+    ("rate(2 days)", False), ("cron(0 17 * * ?)", False), (None, False),
+])
+def test_the_schedule_counts_as_daily_only_when_it_runs_every_day(schedule, daily):
+    rule = {"schedule": schedule}
+    met = {c.control.split(":")[0]: c.met for c in judge(facts(backup=backup(rule)), STATE)}
+    assert met["AWS Backup plan"] is daily

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs_lib.errors import ConfigError
 from constructs_lib.kms_key import (
@@ -238,6 +239,29 @@ def test_rejects_bad_props(stack, tags, field, value, shown, allowed):
     assert allowed in str(err.value)
     # Validation runs before anything is created.
     assert stack.node.try_find_child("bad").node.children == []
+
+
+def test_provider_places_key_alias_and_lookups_in_its_region(stack, tags, synth):
+    """With `provider`, the key, its alias and the construct's own data sources use
+    that (aliased) provider; the policy document needs none (Terraform renders it)."""
+    tokyo = AwsProvider(stack, "aws-tokyo", alias="tokyo", region="ap-northeast-1")
+    KmsKey(stack, "copy-key", props(
+        tags, name="prod-copy", service_principals=(), service_conditions=(), grant_roles=(),
+        via_services=("backup.ap-northeast-1.amazonaws.com",), provider=tokyo))
+    KmsKey(stack, "home-key", props(tags, name="prod-home"))
+    doc = synth(stack)
+    for kind, section in (("aws_kms_key", "resource"), ("aws_kms_alias", "resource"),
+                          ("aws_caller_identity", "data"), ("aws_partition", "data")):
+        assert one_under(doc, kind, "copy-key", section=section)["provider"] == "aws.tokyo"
+        assert "provider" not in one_under(doc, kind, "home-key", section=section)
+    via = key_policy(doc, "copy-key")["UseThroughService"]
+    assert via["condition"][1]["values"] == ["backup.ap-northeast-1.amazonaws.com"]
+
+
+def test_rejects_a_provider_that_is_not_one(stack, tags):
+    with pytest.raises(ConfigError, match=r"provider is 'aws.tokyo'; allowed is a "
+                                          r"TerraformProvider or None"):
+        KmsKey(stack, "bad", props(tags, provider="aws.tokyo"))
 
 
 def test_rejects_wildcard_principal_in_extra_statements(stack, tags):

@@ -31,6 +31,10 @@ def with_atlantis(s, **changes):
                                planned_by=None)
 
 
+def with_backup(s, **changes):
+    return dataclasses.replace(s, backup=dataclasses.replace(s.backup, **changes))
+
+
 def with_hooks(s, cidrs):
     # The hook ranges matter where an Atlantis server runs: make it one.
     server = with_atlantis(s)
@@ -123,6 +127,38 @@ CASES = {
     "storage-ceiling": lambda s: (
         with_database(s, allocated_storage_gib=100, max_allocated_storage_gib=50),
         "database.max_allocated_storage_gib is 50; allowed is at least allocated_storage_gib"),
+    "backup-copy-region-malformed": lambda s: (
+        with_backup(s, copy_region="tokyo"),
+        "backup.copy_region is 'tokyo'; allowed is a Region name"),
+    "backup-copy-in-home-region": lambda s: (
+        with_backup(s, copy_region=s.region),
+        f"backup.copy_region is '{s.region}'; allowed is a Region other than the "
+        f"environment's own ({s.region})"),
+    "backup-schedule-not-cron": lambda s: (
+        with_backup(s, schedule="0 17 * * ? *"),
+        "backup.schedule is '0 17 * * ? *'; allowed is an AWS Backup schedule expression"),
+    "backup-cron-five-fields": lambda s: (
+        with_backup(s, schedule="cron(0 17 * * ?)"),
+        "backup.schedule is 'cron(0 17 * * ?)'; allowed is an AWS Backup schedule"),
+    "backup-retention-below-the-lock": lambda s: (
+        with_backup(s, retention_days=30),
+        "backup.retention_days is 30; allowed is a whole number of days from 35 "
+        "(the vault locks' minimum, backup.vault_lock_min_days) to 36500"),
+    "backup-copy-retention-too-long": lambda s: (
+        with_backup(s, copy_retention_days=36501),
+        "backup.copy_retention_days is 36501; allowed is a whole number of days from 35"),
+    "backup-lock-minimum-too-short": lambda s: (
+        with_backup(s, vault_lock_min_days=6, retention_days=6),
+        "backup.vault_lock_min_days is 6; allowed is a whole number of days from 7 to 36500"),
+    "backup-retention-below-the-floor": lambda s: (
+        with_backup(s, vault_lock_min_days=6, retention_days=6),
+        "backup.retention_days is 6; allowed is a whole number of days from 7 "),
+    "backup-retention-bool": lambda s: (
+        with_backup(s, retention_days=True),
+        "backup.retention_days is True; allowed is a whole number of days"),
+    "backup-grace-below-aws-minimum": lambda s: (
+        with_backup(s, vault_lock_grace_days=2),
+        "backup.vault_lock_grace_days is 2; allowed is a whole number of days, at least 3"),
 }
 
 
@@ -166,6 +202,15 @@ def test_bad_settings_are_refused_with_a_sentence(environment, case):
     problems = problems_of(bad)
     assert any(expected in p for p in problems), problems
     assert all(p.startswith(f"environments/{environment}.py: ") for p in problems)
+
+
+def test_backup_defaults_need_no_setting_in_the_environment_module():
+    """prod.py sets no BackupSettings: the defaults are valid for it."""
+    assert SETTINGS.backup.copy_region != SETTINGS.region
+    assert SETTINGS.backup.retention_days >= 7
+    validate_settings(with_backup(SETTINGS, schedule="rate(1 day)"))
+    # A longer retention needs no new lock.
+    validate_settings(with_backup(SETTINGS, retention_days=90, copy_retention_days=365))
 
 
 def test_all_problems_are_reported_at_once():

@@ -1,4 +1,4 @@
-"""SEC001 (open ingress), SEC002 (wildcard IAM), SEC003 (TLS-only buckets), SEC004 (literal secrets), SEC005 (trail data events), SEC006 (VPC endpoint policies), SEC007 (secret resource policies), SEC008 (NACL admin ports)."""
+"""SEC001 (open ingress), SEC002 (wildcard IAM), SEC003 (TLS-only buckets), SEC004 (literal secrets), SEC005 (trail data events), SEC006 (VPC endpoint policies), SEC007 (secret resource policies), SEC008 (NACL admin ports), SEC009 (backup vault locks), SEC010 (backup plan copies)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from policies.rules.sec005_trail_data_events import RULE as SEC005
 from policies.rules.sec006_vpc_endpoint_policies import RULE as SEC006
 from policies.rules.sec007_secret_resource_policies import RULE as SEC007
 from policies.rules.sec008_nacl_admin_ports import RULE as SEC008
+from policies.rules.sec009_backup_vault_lock import RULE as SEC009
+from policies.rules.sec010_backup_plan_copies import RULE as SEC010
 
 C, N, NA = Outcome.COMPLIANT, Outcome.NON_COMPLIANT, Outcome.NOT_APPLICABLE
 ALB_SG = "${aws_security_group.alb.id}"
@@ -621,3 +623,104 @@ def test_sec008_names_the_entry_and_the_ports(pol):
 ])
 def test_sec008_every_vpc_manages_its_default_acl(pol, case, resources, expected):
     assert pol.outcome_of(SEC008, pol.doc(resources), "aws_vpc.v") is expected, case
+
+
+# --- SEC009 / SEC010 ----------------------------------------------------------
+TOKYO = "ap_northeast_1"
+TWO_REGIONS = [{"region": "ap-northeast-2", "default_tags": [{"tags": {"Environment": "prod"}}]},
+               {"alias": TOKYO, "region": "ap-northeast-1"}]
+
+
+def lock(vault="${aws_backup_vault.v.name}", **changes):
+    body = {"backup_vault_name": vault, "changeable_for_days": 3, "min_retention_days": 35}
+    return {key: value for key, value in {**body, **changes}.items() if value is not None}
+
+
+def vaults(home_lock=None, copy_lock=None):
+    """A home vault `v` and a Tokyo vault `c`, each with the given lock (None: a
+    compliant one; False: none)."""
+    resources = {"aws_backup_vault": {
+        "v": {"name": "prod-backup", "kms_key_arn": "${aws_kms_key.k.arn}"},
+        "c": {"name": "prod-backup-copy", "kms_key_arn": "${aws_kms_key.t.arn}",
+              "provider": f"aws.{TOKYO}"}}}
+    locks = {}
+    if home_lock is not False:
+        locks["v"] = home_lock or lock()
+    if copy_lock is not False:
+        locks["c"] = copy_lock or {**lock("${aws_backup_vault.c.name}"), "provider": f"aws.{TOKYO}"}
+    if locks:
+        resources["aws_backup_vault_lock_configuration"] = locks
+    return resources
+
+
+@pytest.mark.parametrize(("case", "resources", "expected", "message"), [
+    ("compliance lock with a minimum", vaults(), C, ""),
+    ("lock naming the vault by its literal name", vaults(home_lock=lock("prod-backup")), C, ""),
+    ("no lock", vaults(home_lock=False), N, "no aws_backup_vault_lock_configuration names"),
+    ("governance lock", vaults(home_lock=lock(changeable_for_days=None)), N,
+     "sets no changeable_for_days: a governance lock"),
+    ("lock without a minimum", vaults(home_lock=lock(min_retention_days=None)), N,
+     "sets no min_retention_days"),
+    ("lock of another vault", vaults(home_lock=lock("${aws_backup_vault.c.name}")), N,
+     "no aws_backup_vault_lock_configuration names"),
+    ("lock on another Region's provider",
+     vaults(home_lock={**lock(), "provider": f"aws.{TOKYO}"}), N, "uses another provider"),
+])
+def test_sec009(pol, case, resources, expected, message):
+    doc = pol.doc(resources, providers=TWO_REGIONS)
+    outcome, text = pol.outcomes(SEC009, doc)["aws_backup_vault.v"]
+    assert outcome is expected, case
+    assert message in text
+
+
+def test_sec009_not_applicable_without_vaults(pol):
+    assert pol.outcomes(SEC009, pol.doc({"aws_kms_key": {"k": {}}})) == {}
+
+
+def plan(delete_after=35, copies=None):
+    rule = {"rule_name": "daily", "target_vault_name": "${aws_backup_vault.v.name}",
+            "schedule": "cron(0 17 * * ? *)"}
+    if delete_after is not None:
+        rule["lifecycle"] = {"delete_after": delete_after}
+    rule["copy_action"] = copies if copies is not None else [copy()]
+    return {"aws_backup_plan": {"p": {"name": "prod-backup", "rule": [rule]}}}
+
+
+def copy(destination="${aws_backup_vault.c.arn}", delete_after=35):
+    return {"destination_vault_arn": destination, "lifecycle": {"delete_after": delete_after}}
+
+
+@pytest.mark.parametrize(("case", "resources", "expected", "message"), [
+    ("daily, 35 days, copied to Tokyo", {**vaults(), **plan()}, C, ""),
+    ("copy to a literal ARN of another Region", {**vaults(), **plan(copies=[copy(
+        "arn:aws:backup:ap-northeast-1:123456789012:backup-vault:prod-backup-copy")])}, C, ""),
+    ("no copy", {**vaults(), **plan(copies=[])}, N,
+     "copies to no vault of another Region than its own (ap-northeast-2; copies to: none)"),
+    ("copy into the same Region", {**vaults(), **plan(copies=[copy(
+        "${aws_backup_vault.v.arn}")])}, N, "copies to: ap-northeast-2"),
+    ("copy to a vault the stack cannot place", {**vaults(), **plan(copies=[copy(
+        "${data.aws_ssm_parameter.vault.insecure_value}")])}, N, "copies to: unknown"),
+    ("retention below the home lock's minimum", {**vaults(), **plan(delete_after=30)}, N,
+     "rule[0] (daily) keeps recovery points 30 days, fewer than the 35 of "
+     "aws_backup_vault_lock_configuration.v: every job fails"),
+    ("copy retention below the copy lock's minimum",
+     {**vaults(), **plan(copies=[copy(delete_after=7)])}, N,
+     "rule[0] (daily) copy_action[0] keeps recovery points 7 days, fewer than the 35"),
+    ("kept for ever in a vault with a maximum",
+     {**vaults(home_lock=lock(max_retention_days=365)), **plan(delete_after=None)}, N,
+     "keeps recovery points for ever, longer than the 365 days"),
+    ("kept beyond the maximum",
+     {**vaults(home_lock=lock(max_retention_days=30)), **plan()}, N,
+     "keeps recovery points 35 days, longer than the 30 days"),
+    ("unlocked vaults impose no retention", {**vaults(False, False), **plan(delete_after=1)},
+     C, ""),
+])
+def test_sec010(pol, case, resources, expected, message):
+    doc = pol.doc(resources, providers=TWO_REGIONS)
+    outcome, text = pol.outcomes(SEC010, doc)["aws_backup_plan.p"]
+    assert outcome is expected, case
+    assert message in text
+
+
+def test_sec010_not_applicable_without_plans(pol):
+    assert pol.outcomes(SEC010, pol.doc(vaults(), providers=TWO_REGIONS)) == {}
