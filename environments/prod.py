@@ -45,7 +45,7 @@ SETTINGS = Settings(
     ),
     github=GithubSettings(
         repository="connectly/infrastructure",
-        branches=("main",),
+        default_branch="main",
     ),
     atlantis=AtlantisSettings(
         # Everyone on the platform team plans; apply (and unlock) stays with

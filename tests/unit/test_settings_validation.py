@@ -25,9 +25,12 @@ def with_atlantis(**changes):
     return dataclasses.replace(SETTINGS, atlantis=dataclasses.replace(SETTINGS.atlantis, **changes))
 
 
+def with_github(**changes):
+    return dataclasses.replace(SETTINGS, github=dataclasses.replace(SETTINGS.github, **changes))
+
+
 def with_hooks(cidrs):
-    return dataclasses.replace(SETTINGS, github=dataclasses.replace(SETTINGS.github,
-                                                                    hook_cidrs=cidrs))
+    return with_github(hook_cidrs=cidrs)
 
 
 def problems_of(settings) -> list[str]:
@@ -103,6 +106,14 @@ def test_unknown_environment_names_the_allowed_ones():
         pytest.param(with_hooks(("192.30.252.0/33",)),
                      "github.hook_cidrs[0] is '192.30.252.0/33'; allowed is an IPv4 CIDR block",
                      id="bad-hook-range"),
+        pytest.param(with_github(default_branch="release:1"),
+                     "github.default_branch is 'release:1'; allowed is a branch name without "
+                     "spaces, ':'", id="branch-with-colon"),
+        pytest.param(with_github(default_branch=""),
+                     "github.default_branch is ''; allowed is a branch name", id="no-branch"),
+        pytest.param(with_github(immutable_ids=(123, 0)),
+                     "github.immutable_ids is (123, 0); allowed is None or (owner id, "
+                     "repository id), two positive integers", id="bad-immutable-ids"),
         pytest.param(with_atlantis(operator_cidrs=("0.0.0.0/0",)),
                      "atlantis.operator_cidrs[0] is '0.0.0.0/0'; the whole internet is not a "
                      "source range", id="ui-open-to-all"),
