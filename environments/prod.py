@@ -48,7 +48,7 @@ SETTINGS = Settings(
     ),
     github=GithubSettings(
         repository="connectly/infrastructure",
-        branches=("main",),
+        default_branch="main",
     ),
     # Changes reach prod only after staging: Atlantis plans staging's projects first
     # and applies a prod project only once its staging twin is applied.

@@ -51,12 +51,18 @@ class NetworkSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class GithubSettings:
-    """Who may assume the GitHub Actions deploy role through OIDC."""
+    """The infrastructure repository: who may assume the drift workflow's role through
+    OIDC, and where Atlantis' webhooks come from."""
 
     repository: str
     """`owner/name` of the infrastructure repository."""
-    branches: tuple[str, ...]
-    """Branches whose workflows may assume the role (refs/heads/<branch>)."""
+    default_branch: str = "main"
+    """The repository's default branch: the scheduled drift workflow runs on it (GitHub
+    runs schedules only there), and its role trusts only runs on it. Left out: `main`."""
+    immutable_ids: tuple[int, int] | None = None
+    """(owner id, repository id) when the repository's OIDC subjects carry them (created
+    after 15 July 2026, or opted in to immutable subject claims): the role's trust then
+    names `owner@<id>/name@<id>`. Left out: subjects name `owner/name` only."""
     hook_cidrs: tuple[str, ...] = GITHUB_HOOK_RANGES.ipv4
     """IPv4 ranges GitHub delivers webhooks from; only these reach Atlantis'
     `/events`. Left out: the dated list in environments/github_hooks.py."""

@@ -63,10 +63,7 @@ SETTINGS = Settings(
         multi_az_nat=False,
         create_transit_gateway=False,
     ),
-    github=GithubSettings(
-        repository="connectly/infrastructure",
-        branches=("main",),
-    ),
+    github=GithubSettings(repository="connectly/infrastructure"),
     planned_by="prod",
     database=DatabaseSettings(
         instance_class="db.t3.small",

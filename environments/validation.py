@@ -122,6 +122,16 @@ def _check_names(s: Settings, p: Problems) -> None:
               f"allowed is a kebab-case name starting with '{s.name}-'")
     if s.github.repository.count("/") != 1:
         p.add("github.repository", s.github.repository, "allowed is 'owner/name'")
+    branch = s.github.default_branch
+    # A ':' would be written %3A in the OIDC subject the drift role trusts.
+    if not branch or any(c.isspace() or c in ":~^?*[\\" for c in branch):
+        p.add("github.default_branch", branch,
+              "allowed is a branch name without spaces, ':' or git's special characters")
+    ids = s.github.immutable_ids
+    if ids is not None and (len(ids) != 2 or not all(
+            isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids)):
+        p.add("github.immutable_ids", ids,
+              "allowed is None or (owner id, repository id), two positive integers")
 
 
 def _check_tags(s: Settings, p: Problems) -> None:

@@ -1,1 +1,2 @@
-"""One-off scripts run by hand: `make bench` and the provider-schema regeneration."""
+"""Scripts run by hand (`make bench`, the provider-schema regeneration) or by a workflow in
+.github/workflows/ (the drift issue, the cost-diff comment)."""

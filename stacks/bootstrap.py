@@ -1,6 +1,6 @@
 """Terraform state for every stack: the state key, bucket and lock table, the
-GitHub Actions OIDC role that may read and write that state, and the roles
-Atlantis plans and applies with.
+read-only role the drift workflow assumes through GitHub's OIDC provider, and the
+roles Atlantis plans and applies with.
 
 The Atlantis roles live here, in the first stack, because every other stack's
 plan already needs them (including the atlantis stack, whose task role is the
@@ -60,9 +60,9 @@ from constructs_lib.s3_bucket import S3Bucket, S3BucketProps
 from environments.tag_keys import ENVIRONMENT_TAG_KEY
 from stacks.atlantis_repo_config import apply_role_name, plan_role_name, task_role_name
 from stacks.base import BuildContext, GovernedStack
+from stacks.github_oidc import OIDC_HOST, STS_AUDIENCE, drift_subjects
 from stacks.spec import StackSpec
 
-GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 # The certificate thumbprints AWS documents for GitHub's OIDC endpoint. IAM
 # trusts GitHub through its CA library today; the list is kept so the provider
 # also works where that is not (yet) the case.
@@ -70,7 +70,6 @@ GITHUB_OIDC_THUMBPRINTS = (
     "1c58a3a8518e8759bf075b76b750d4f2df264fcd",
     "6938fd4d98bab03faadb97b34396831e3780aea1",
 )
-STS_AUDIENCE = "sts.amazonaws.com"
 READ_ONLY_POLICY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 # What would widen the Atlantis roles' own trust or permissions.
@@ -132,7 +131,8 @@ SUPPORT_POLICY = "AWSSupportAccess"
 
 
 class BootstrapStack(GovernedStack):
-    """State key, state bucket, lock table, GitHub OIDC provider and CI role."""
+    """State key, state bucket, lock table, GitHub OIDC provider, the drift
+    workflow's role and the Atlantis roles."""
 
     def __init__(self, scope: Construct, spec: StackSpec, context: BuildContext):
         super().__init__(scope, spec, context)
@@ -170,14 +170,14 @@ class BootstrapStack(GovernedStack):
 
         self.github_oidc = IamOpenidConnectProvider(
             self, "github-oidc",
-            url=f"https://{GITHUB_OIDC_HOST}",
+            url=f"https://{OIDC_HOST}",
             client_id_list=[STS_AUDIENCE],
             thumbprint_list=list(GITHUB_OIDC_THUMBPRINTS),
             tags=self.tags.resource_tags(self.resource_name("github-actions-oidc")),
         )
-        self.github_role = self._github_actions_role()
         self.partition = DataAwsPartition(self, "partition").partition
         self.account_id = DataAwsCallerIdentity(self, "account").account_id
+        self.github_role = self._github_actions_role()
         self._backup()
         self.plan_role, self.apply_role = self._atlantis_roles()
         self._account_baseline()
@@ -189,7 +189,8 @@ class BootstrapStack(GovernedStack):
         self.publish("state-key-arn", self.state_key.arn,
                      "ARN of the KMS key encrypting the Terraform state")
         self.publish("github-actions-role-arn", self.github_role.arn,
-                     "Role GitHub Actions assumes (OIDC) to reach the Terraform state")
+                     "Role the drift workflow assumes (GitHub OIDC): reads every resource "
+                     "and the state, writes nothing")
         self.publish("atlantis-plan-role-arn", self.plan_role.arn,
                      "Role Atlantis plans with: reads everything, writes only the state lock")
         self.publish("atlantis-apply-role-arn", self.apply_role.arn,
@@ -372,11 +373,25 @@ class BootstrapStack(GovernedStack):
         )
         return vault, lock
 
+    def _decrypt_state(self) -> PolicyStatement:
+        # ReadOnlyAccess reads the state objects but cannot decrypt them.
+        return PolicyStatement(sid="DecryptState", actions=("kms:Decrypt", "kms:DescribeKey"),
+                               resources=(self.state_key.arn,))
+
+    def _reads_beyond_read_only(self) -> tuple[PolicyStatement, ...]:
+        """Reads the provider makes in a plan that ReadOnlyAccess (v190) lacks:
+        aws_glue_catalog_table's read calls GetPartitionIndexes (the cloudtrail
+        stack's Athena table). Found by `make pr-flow` under moto's IAM enforcement."""
+        glue = f"arn:{self.partition}:glue:{self.settings.region}:{self.account_id}"
+        return (PolicyStatement(sid="ReadGlueTablePartitionIndexes",
+                                actions=("glue:GetPartitionIndexes",),
+                                resources=(f"{glue}:catalog", f"{glue}:database/*",
+                                           f"{glue}:table/*/*")),)
+
     def _atlantis_roles(self) -> tuple[IamRoleWithPolicies, IamRoleWithPolicies]:
         env = self.settings.name
         partition, account = self.partition, self.account_id
         iam = f"arn:{partition}:iam::{account}"
-        glue = f"arn:{partition}:glue:{self.settings.region}:{account}"
         # The task role of the Atlantis server that plans and applies this
         # environment: its own, or (staging) another environment's, in that
         # environment's account. The account's root narrowed by aws:PrincipalArn,
@@ -396,20 +411,8 @@ class BootstrapStack(GovernedStack):
             tags=self.tags,
             account=trust,
             managed_policy_arns=(READ_ONLY_POLICY,),
-            inline_policies={"terraform-state": (
-                lock,
-                # ReadOnlyAccess reads the state objects but cannot decrypt them.
-                PolicyStatement(sid="DecryptState", actions=("kms:Decrypt", "kms:DescribeKey"),
-                                resources=(self.state_key.arn,)),
-            ), "reads-beyond-read-only": (
-                # Reads the provider makes in a plan that ReadOnlyAccess (v190) lacks:
-                # aws_glue_catalog_table's read calls GetPartitionIndexes (the cloudtrail
-                # stack's Athena table). Found by `make pr-flow` under moto's IAM enforcement.
-                PolicyStatement(sid="ReadGlueTablePartitionIndexes",
-                                actions=("glue:GetPartitionIndexes",),
-                                resources=(f"{glue}:catalog", f"{glue}:database/*",
-                                           f"{glue}:table/*/*")),
-            )},
+            inline_policies={"terraform-state": (lock, self._decrypt_state()),
+                             "reads-beyond-read-only": self._reads_beyond_read_only()},
         ))
         trail = (f"arn:{partition}:cloudtrail:{self.settings.region}:{account}:trail/"
                  f"{self.resource_name('trail')}")
@@ -468,41 +471,34 @@ class BootstrapStack(GovernedStack):
         return plan, apply
 
     def _github_actions_role(self) -> IamRoleWithPolicies:
+        """The role the drift workflow (.github/workflows/drift.yml) assumes: it plans
+        every stack without the state lock (`-lock=false`) and cannot apply. It reads
+        what the Atlantis plan role reads, without the lock writes: ReadOnlyAccess, the
+        state key's decrypt and the reads ReadOnlyAccess lacks; no state, lock or other
+        write. Its trust is the one customized OIDC subject of a drift.yml run on the
+        default branch, started by the schedule or by hand (stacks/github_oidc.py).
+
+        Construct id and name kept from when it was a general CI role with state
+        writes: the address must not move."""
         github = self.settings.github
-        subjects = tuple(f"repo:{github.repository}:ref:refs/heads/{b}" for b in github.branches)
-        bucket = self.state_bucket.arn
+        branch = github.default_branch
         return IamRoleWithPolicies(self, "github-actions-role", IamRoleWithPoliciesProps(
             name=self.resource_name("github-actions"),
-            description=f"GitHub Actions of {github.repository} ({', '.join(github.branches)}): "
-                        "Terraform state access",
+            description=f"Drift check of {github.repository} (.github/workflows/drift.yml on "
+                        f"{branch}, scheduled or by hand): reads every resource and the "
+                        "Terraform state, writes nothing",
             tags=self.tags,
             federated=FederatedTrust(
                 provider_arn=self.github_oidc.arn,
-                # Exact subjects: only workflows on the configured branches of the
-                # configured repository (no pull requests, forks or other refs).
                 conditions=(
-                    Condition(test="StringEquals", variable=f"{GITHUB_OIDC_HOST}:aud",
+                    Condition(test="StringEquals", variable=f"{OIDC_HOST}:aud",
                               values=(STS_AUDIENCE,)),
-                    Condition(test="StringEquals", variable=f"{GITHUB_OIDC_HOST}:sub",
-                              values=subjects),
+                    Condition(test="StringEquals", variable=f"{OIDC_HOST}:sub",
+                              values=drift_subjects(github.repository, branch,
+                                                    github.immutable_ids)),
                 ),
             ),
-            # State access only; what a workflow may change in the account is
-            # granted per stack, not here.
-            inline_policies={"terraform-state": (
-                PolicyStatement(sid="ListStateBucket", actions=("s3:ListBucket",),
-                                resources=(bucket,)),
-                PolicyStatement(sid="ReadWriteStateObjects",
-                                actions=("s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
-                                resources=(f"{bucket}/*",)),
-                PolicyStatement(sid="LockState",
-                                actions=("dynamodb:DeleteItem", "dynamodb:DescribeTable",
-                                         "dynamodb:GetItem", "dynamodb:PutItem"),
-                                resources=(self.lock_table.arn,)),
-                PolicyStatement(sid="UseStateKey",
-                                actions=("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
-                                         "kms:GenerateDataKey"),
-                                resources=(self.state_key.arn,)),
-            )},
+            managed_policy_arns=(READ_ONLY_POLICY,),
+            inline_policies={"terraform-state": (self._decrypt_state(),),
+                             "reads-beyond-read-only": self._reads_beyond_read_only()},
         ))
-

@@ -26,7 +26,7 @@ from stacks.spec import APPLICATION, FOUNDATION, OBSERVABILITY, SECURITY, StackS
 
 STACKS: tuple[StackSpec, ...] = (
     StackSpec(name="bootstrap", phase=FOUNDATION, stack_class=BootstrapStack,
-              purpose="Terraform state: bucket, lock table, state key, CI role"),
+              purpose="Terraform state: bucket, lock table, state key; drift and Atlantis roles"),
     StackSpec(name="kms", phase=FOUNDATION, stack_class=KmsStack,
               purpose="the 9 customer-managed keys"),
     StackSpec(name="network", phase=FOUNDATION, stack_class=NetworkStack,

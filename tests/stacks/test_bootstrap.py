@@ -1,5 +1,6 @@
-"""bootstrap stack: the state key, bucket and lock table, the GitHub OIDC
-trust, the S3 backend every stack uses, the account baseline and AWS Backup."""
+"""bootstrap stack: the state key, bucket and lock table, the GitHub OIDC provider,
+the Atlantis roles, the S3 backend every stack uses, the account baseline and AWS
+Backup (the drift workflow's role: test_drift_role.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from tests.stacks.synth_json import (
     address,
     at_path,
     attachments,
-    by_name,
     conditions,
     one,
     policy_at,
@@ -107,35 +107,6 @@ def test_github_oidc_provider(boot):
     assert provider["url"] == "https://token.actions.githubusercontent.com"
     assert provider["client_id_list"] == ["sts.amazonaws.com"]
     assert len(provider["thumbprint_list"]) == 2
-
-
-def test_github_role_trusts_only_the_repository_and_branches(boot):
-    trust = policy_at(boot, "bootstrap/github-actions-role/trust-policy")
-    (statement,) = trust["statement"]
-    assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
-    assert statement["principals"][0]["type"] == "Federated"
-    assert conditions(statement) == {
-        ("StringEquals", "token.actions.githubusercontent.com:aud"): ["sts.amazonaws.com"],
-        ("StringEquals", "token.actions.githubusercontent.com:sub"): [
-            "repo:connectly/infrastructure:ref:refs/heads/main"],
-    }
-
-
-def test_github_role_reaches_only_the_state(boot):
-    assert set(by_name(boot, "aws_iam_role")) == {
-        "prod-github-actions", "prod-atlantis-plan", "prod-atlantis-apply", "prod-support",
-        "prod-backup"}
-    attached = {a["role"] for a in boot["resource"]["aws_iam_role_policy_attachment"].values()}
-    assert not [r for r in attached if "github-actions" in r]
-    policy = policy_at(boot, "bootstrap/github-actions-role/policy-terraform-state-document")
-    for statement in policy["statement"]:
-        assert "*" not in statement["resources"]
-        assert not any(a.endswith(":*") or a == "*" for a in statement["actions"])
-    found = statements(policy)
-    assert None not in found, "every statement of the state policy has a sid"
-    assert found["ListStateBucket"]["resources"][0].startswith("${aws_s3_bucket.state-bucket")
-    assert found["LockState"]["resources"][0].startswith("${aws_dynamodb_table.lock-table")
-    assert found["UseStateKey"]["resources"][0].startswith("${aws_kms_key.state-key")
 
 
 ACCOUNT = "arn:${data.aws_partition.partition.partition}:iam::${data.aws_caller_identity.account.account_id}"

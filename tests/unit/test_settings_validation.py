@@ -35,6 +35,10 @@ def with_backup(s, **changes):
     return dataclasses.replace(s, backup=dataclasses.replace(s.backup, **changes))
 
 
+def with_github(s, **changes):
+    return dataclasses.replace(s, github=dataclasses.replace(s.github, **changes))
+
+
 def with_hooks(s, cidrs):
     # The hook ranges matter where an Atlantis server runs: make it one.
     server = with_atlantis(s)
@@ -159,6 +163,15 @@ CASES = {
     "backup-grace-below-aws-minimum": lambda s: (
         with_backup(s, vault_lock_grace_days=2),
         "backup.vault_lock_grace_days is 2; allowed is a whole number of days, at least 3"),
+    "branch-with-colon": lambda s: (
+        with_github(s, default_branch="release:1"),
+        "github.default_branch is 'release:1'; allowed is a branch name without spaces, ':'"),
+    "no-branch": lambda s: (
+        with_github(s, default_branch=""), "github.default_branch is ''; allowed is a branch name"),
+    "bad-immutable-ids": lambda s: (
+        with_github(s, immutable_ids=(123, 0)),
+        "github.immutable_ids is (123, 0); allowed is None or (owner id, repository id), two "
+        "positive integers"),
 }
 
 
