@@ -1,6 +1,6 @@
-"""Files generated from the stack registry, the SSM graph and the construct library
-(atlantis.yaml, the README diagram, stack table and props tables). Each generator
-returns the file's full new content."""
+"""Files generated from the stack registry, the SSM graph, the construct library and
+the synthesized output (atlantis.yaml, the README diagram, stack table, props tables
+and cost table). Each generator returns the file's full new content."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ import re
 from pathlib import Path
 
 from constructs_lib.errors import ConfigError
+from cost.environment_output import EnvironmentOutput
+from cost.estimate import estimate
+from cost.report import readme_section
+from environments.settings import Settings
 from stacks.contracts import ContractGraph
 from stacks.registry import STACKS
 from synth import atlantis_config, construct_docs, stack_diagram
@@ -17,12 +21,14 @@ ATLANTIS_YAML = REPO / "atlantis.yaml"
 README = REPO / "README.md"
 
 
-def generated_files(graph: ContractGraph, outdir: Path) -> dict[Path, str]:
-    """Absolute path -> full new content, for every generated file."""
+def generated_files(graph: ContractGraph, outdir: Path, settings: Settings) -> dict[Path, str]:
+    """Absolute path -> full new content, for every generated file. `outdir` is the
+    environment output just synthesized from `settings`."""
     readme = README.read_text() if README.exists() else ""
     readme = replace_section(readme, "stack-diagram", stack_diagram.render(graph))
     readme = replace_section(readme, "stack-table", stack_table(graph))
     readme = replace_section(readme, "construct-props", construct_docs.render())
+    readme = replace_section(readme, "cost-table", cost_table(outdir, settings))
     return {
         ATLANTIS_YAML: atlantis_config.render(graph, outdir),
         README: readme,
@@ -62,3 +68,8 @@ def stack_table(graph: ContractGraph) -> str:
             f"| {spec.phase.number} {spec.phase.name} | `{spec.name}` | {spec.purpose} "
             f"| {reads} | {published.get(spec.name, 0)} |")
     return "\n".join(rows) + "\n"
+
+
+def cost_table(outdir: Path, settings: Settings) -> str:
+    """The monthly estimate of the output next to the reference table (cost/report.py)."""
+    return readme_section(estimate(EnvironmentOutput.load(outdir), settings.cost))

@@ -82,7 +82,8 @@ def synthesize(args: argparse.Namespace) -> int:
             print(f"synth failed: governance findings above; {args.outdir} was not changed.",
                   file=sys.stderr)
             return 1
-        generated = generated_files(graph, staged) if args.publish or args.generated_to else {}
+        generated = (generated_files(graph, staged, settings)
+                     if args.publish or args.generated_to else {})
         if args.publish:
             _replace_dir(staged, target, Path(tmp) / "old")
             for path, content in generated.items():
