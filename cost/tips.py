@@ -92,7 +92,7 @@ def log_retention(estimate: Estimate, resources: list[ResourceCost]) -> Tip | No
     groups = _of(resources, "aws_cloudwatch_log_group")
     if not groups:
         return None
-    storage = {r.address: _items(r, "storage") for r in groups}
+    storage = {r.address: _items(r, "log storage") for r in groups}
     current = sum(storage.values(), Decimal(0))
     saving, names = Decimal(0), []
     for group in groups:

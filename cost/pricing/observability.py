@@ -37,11 +37,11 @@ def log_group(q: Quote) -> None:
     q.drive("name", q.resource.get("name", q.resource.name))
     q.drive("holds", role)
     q.drive("retention_in_days", f"{days.normalize():f}" if days else "never expire")
-    q.add(f"ingestion ({gb:g} GB of {role if role != 'other' else 'log events'})", gb,
+    q.add(f"log ingestion ({gb:g} GB of {role if role != 'other' else 'log events'})", gb,
           "logs.vended_ingest_gb" if vended else "logs.ingest_gb")
     months = days * MONTHS_PER_DAY if days else Decimal(a.unretained_log_months)
     stored = as_decimal(gb) * months * as_decimal(a.log_storage_ratio)
-    q.add(f"storage at steady state ({stored:.2f} GB: {months:.2f} months kept)", stored,
+    q.add(f"log storage at steady state ({stored:.2f} GB: {months:.2f} months kept)", stored,
           "logs.storage_gb_month")
 
 
