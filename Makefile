@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: synth test lint check check-tags check-encryption check-naming check-tfsec \
-        check-protection check-checkov check-fresh deploy-local pr-flow bench snapshots clean
+        check-protection check-checkov check-fresh cost deploy-local pr-flow bench snapshots clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ check-checkov: $(VENV)/.dev
 ## check-fresh: fail when committed cdktf.out/atlantis.yaml/README diagram are stale.
 check-fresh: $(VENV)/.runtime
 	$(PY) -m synth.freshness
+
+## cost: the monthly estimate of cdktf.out/ next to the reference table, every priced
+## resource, the assumptions and prices used (`python -m cost diff BASE PR` for a PR).
+cost: $(VENV)/.runtime
+	$(PY) -m cost
 
 ## pr-flow (= deploy-local): every stack on moto, bootstrap by hand and everything
 ## else as pull requests played through Atlantis' flow, then protection and destroy.

@@ -168,6 +168,109 @@ class StackSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CostAssumptions:
+    """Usage the monthly cost estimate (`python -m cost`, cost/) cannot read from the
+    synthesized resources: traffic, requests, stored and ingested volumes, seats.
+
+    The defaults describe a small production environment with one Atlantis
+    service and one database; the report prints every value it used. A field
+    left out keeps the default shown here.
+    """
+
+    hours_per_month: int = 730
+    """Hours an always-on resource runs in a month (AWS's price pages use 730)."""
+    nat_gb_processed: float = 100.0
+    """GB a month through all NAT gateways together, split evenly between them."""
+    transit_gateway_gb: float = 50.0
+    """GB a month through each Transit Gateway attachment."""
+    alb_lcus: float = 1.0
+    """Average load balancer capacity units (LCU) an ALB uses in an hour."""
+    interface_endpoint_gb: float = 10.0
+    """GB a month through each interface VPC endpoint."""
+    efs_storage_gb: float = 5.0
+    """GB stored on each EFS file system (Standard class; lifecycle moves are not counted)."""
+    efs_read_gb: float = 20.0
+    """GB read a month from each EFS file system in Elastic Throughput mode."""
+    efs_write_gb: float = 5.0
+    """GB written a month to each EFS file system in Elastic Throughput mode."""
+    efs_backup_gb: float = 5.0
+    """GB of AWS Backup warm storage held for each file system whose backup policy is on,
+    and for each file system in the vault of each rule (and copy) of a backup plan."""
+    backup_rds_gb: float = 10.0
+    """GB of RDS snapshot storage a backup plan's recovery points of the database hold
+    (incremental snapshots of a small database over 35 days), per vault."""
+    backup_dynamodb_gb: float = 0.1
+    """GB of DynamoDB backups a backup plan holds per vault (the lock table: a few items)."""
+    backup_copy_gb: float = 5.0
+    """GB a backup plan's copy actions send to another Region a month (the daily
+    incremental changes of the recovery points)."""
+    flow_log_gb: float = 20.0
+    """GB of VPC flow log records a month delivered to each flow-log log group."""
+    trail_log_gb: float = 2.0
+    """GB of CloudTrail events a month delivered to the trail's log group."""
+    dns_query_log_gb: float = 1.0
+    """GB of Route 53 query logs a month delivered to each query-log log group."""
+    other_log_gb: float = 0.5
+    """GB a month ingested by every other log group (applications, Lambda, AMP, central)."""
+    rds_log_gb: float = 5.0
+    """GB a month each DB instance sends to CloudWatch Logs: its log exports and
+    Enhanced Monitoring. RDS creates these log groups itself, outside Terraform."""
+    log_storage_ratio: float = 1.0
+    """Stored bytes per ingested byte. CloudWatch Logs bills storage on compressed
+    bytes, so 1.0 is an upper bound; set the ratio you measure."""
+    unretained_log_months: int = 12
+    """Months of logs priced for a log group that never expires them (the bill keeps
+    growing after that)."""
+    container_insights_metrics: int = 40
+    """Custom metrics Container Insights publishes for each ECS cluster with its
+    services and task families (billed as custom metrics)."""
+    container_insights_log_gb: float = 1.0
+    """GB of Container Insights performance log events a month for each cluster."""
+    lambda_invocations: int = 100
+    """Invocations a month of each Lambda function."""
+    lambda_duration_seconds: float = 2.0
+    """Average duration of one Lambda invocation."""
+    ecr_storage_gb: float = 2.0
+    """GB of images kept in each ECR repository (after its lifecycle policy)."""
+    s3_storage_gb: float = 10.0
+    """GB stored in each S3 bucket, noncurrent versions included."""
+    s3_put_requests: int = 50_000
+    """PUT, COPY, POST and LIST requests a month to each bucket."""
+    s3_get_requests: int = 200_000
+    """GET and other requests a month to each bucket."""
+    athena_tb_scanned: float = 0.05
+    """TB scanned a month by each Athena workgroup's queries."""
+    cloudtrail_data_events: int = 500_000
+    """Data events a month delivered by each trail that selects data events."""
+    kms_requests_per_key: int = 20_000
+    """Cryptographic requests a month to each KMS key."""
+    secrets_api_calls: int = 10_000
+    """Secrets Manager API calls a month for each secret."""
+    dns_queries: int = 1_000_000
+    """Standard DNS queries a month answered by each hosted zone."""
+    health_checks_target_aws: bool = True
+    """Route 53 health checks watch endpoints inside AWS (the cheaper rate)."""
+    prometheus_samples: int = 100_000_000
+    """Metric samples ingested a month by each AMP workspace."""
+    prometheus_storage_gb: float = 2.0
+    """GB of metrics stored by each AMP workspace."""
+    prometheus_query_samples: int = 1_000_000_000
+    """Query samples processed a month by each AMP workspace."""
+    grafana_editors: int = 2
+    """Active editor or admin users a month of each Grafana workspace (at least 1 is billed)."""
+    grafana_viewers: int = 5
+    """Active viewer users a month of each Grafana workspace."""
+    sns_publishes: int = 10_000
+    """Messages published a month to each SNS topic."""
+    sns_email_deliveries: int = 1_000
+    """E-mail notifications a month delivered to each e-mail subscription."""
+    dynamodb_writes: int = 100_000
+    """Write request units a month of each on-demand DynamoDB table."""
+    dynamodb_reads: int = 200_000
+    """Read request units a month of each on-demand DynamoDB table."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything one environment is built from."""
 
@@ -208,6 +311,9 @@ class Settings:
     """AWS Backup plan, vaults and copy Region. Left out: the defaults of
     `BackupSettings` (daily, 35 days, copied to Tokyo, compliance locks)."""
     stacks: dict[str, StackSettings] = field(default_factory=dict)
+    cost: CostAssumptions = field(default_factory=CostAssumptions)
+    """Usage assumptions of the monthly cost estimate (`make cost`); the defaults
+    above when left out."""
     source_file: str = "environments/<unknown>.py"
     """The module that defines these settings, named in every error message."""
 

@@ -3,6 +3,7 @@ whole, then the environments together (names, accounts, who plans and promotes).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 
@@ -17,7 +18,7 @@ from constructs_lib.formats import (
     parse_cidr,
 )
 from constructs_lib.tags import tag_value_problem
-from environments.settings import Settings
+from environments.settings import CostAssumptions, Settings
 from environments.tag_keys import ENVIRONMENT_TAG_KEYS, tag_field
 
 
@@ -36,6 +37,7 @@ def _check_one(settings: Settings, problems: Problems) -> None:
     _check_database(settings, problems)
     _check_atlantis(settings, problems)
     _check_backup(settings, problems)
+    _check_cost(settings.cost, problems)
 
 
 def validate_environments(environments: tuple[Settings, ...]) -> tuple[Settings, ...]:
@@ -317,3 +319,30 @@ def _check_backup(s: Settings, p: Problems) -> None:
         p.add("backup.vault_lock_grace_days", grace,
               f"allowed is a whole number of days, at least {MIN_VAULT_LOCK_GRACE_DAYS} "
               "(AWS Backup's 72-hour cooling-off before a compliance lock is set)")
+
+
+def _check_cost(cost: CostAssumptions, p: Problems) -> None:
+    if not isinstance(cost, CostAssumptions):
+        p.add("cost", cost, "allowed is a CostAssumptions (environments/settings.py)")
+        return
+    for spec in dataclasses.fields(CostAssumptions):
+        field, value = f"cost.{spec.name}", getattr(cost, spec.name)
+        if spec.type == "bool":
+            if not isinstance(value, bool):
+                p.add(field, value, "allowed is True or False")
+        elif spec.type == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            p.add(field, value, "allowed is a whole number of zero or more")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            p.add(field, value, "allowed is a number of zero or more")
+        elif value < 0:
+            p.add(field, value, "a usage cannot be negative; allowed is zero or more")
+    if isinstance(cost.hours_per_month, int) and not 1 <= cost.hours_per_month <= 744:
+        p.add("cost.hours_per_month", cost.hours_per_month,
+              "allowed is 1 to 744 (the hours of a 31-day month)")
+    ratio = cost.log_storage_ratio
+    if isinstance(ratio, int | float) and not isinstance(ratio, bool) and not 0 < ratio <= 1:
+        p.add("cost.log_storage_ratio", ratio,
+              "allowed is more than 0 and at most 1 (stored bytes per ingested byte)")
+    months = cost.unretained_log_months
+    if isinstance(months, int) and not isinstance(months, bool) and months < 1:
+        p.add("cost.unretained_log_months", months, "allowed is 1 or more")

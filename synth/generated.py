@@ -1,6 +1,6 @@
-"""Files generated from the stack registry, the SSM graph and the construct library
-(atlantis.yaml, the README diagram, stack table and props tables). Each generator
-returns the file's full new content."""
+"""Files generated from the stack registry, the SSM graph, the construct library and
+the synthesized output (atlantis.yaml, the README diagram, stack table, props tables
+and cost table). Each generator returns the file's full new content."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import re
 from pathlib import Path
 
 from constructs_lib.errors import ConfigError
+from cost.environment_output import EnvironmentOutput
+from cost.estimate import estimate
+from cost.report import readme_section
 from environments.settings import Settings
 from stacks.contracts import ContractGraph
 from synth import atlantis_config, construct_docs, stack_diagram
@@ -33,6 +36,9 @@ def generated_files(environments: Environments, root: Path) -> dict[Path, str]:
         f"`{name}` ({len(graph.stacks)} stacks):\n\n{stack_table(graph)}"
         for name, (_, graph) in environments.items()))
     readme = replace_section(readme, "construct-props", construct_docs.render())
+    readme = replace_section(readme, "cost-table", "\n".join(
+        f"`{name}`:\n\n{cost_table(root / name, settings)}"
+        for name, (settings, _) in environments.items()))
     return {
         ATLANTIS_YAML: atlantis_config.render(environments, root),
         README: readme,
@@ -94,3 +100,8 @@ def environment_table(environments: Environments) -> str:
             f"| {nat} | {database} | {atlantis} | {f'`{s.promotes_from}`' if s.promotes_from else '-'} "
             f"| {len(graph.stacks)} |")
     return "\n".join(rows) + "\n"
+
+
+def cost_table(outdir: Path, settings: Settings) -> str:
+    """The monthly estimate of the output next to the reference table (cost/report.py)."""
+    return readme_section(estimate(EnvironmentOutput.load(outdir), settings.cost))

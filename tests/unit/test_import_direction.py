@@ -13,6 +13,9 @@ The rule, per package (a package imports its own modules freely):
 - `stacks` import `environments` and `constructs_lib`.
 - `policies` read the synthesized JSON: they import `constructs_lib.formats`
   and `environments.tag_keys` only, so the rules run without cdktf or node.
+- `cost` (the monthly estimate) reads the synthesized JSON through `policies.model`
+  and the usage assumptions of `environments`; of `stacks` it takes only the
+  registry's deploy order (imported lazily, with `fast_synth`'s lazy bindings).
 - `lambda_src` is the root of the Lambda zip and runs alone in the function:
   it imports nothing of this repository (not even itself as `lambda_src.…`).
 - `synth` (the synth pipeline), `local_deploy` (the local deploy harness on
@@ -38,7 +41,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 FIRST_PARTY = frozenset({
-    "constructs_lib", "environments", "fast_synth", "lambda_src", "local_deploy", "main",
+    "constructs_lib", "cost", "environments", "fast_synth", "lambda_src", "local_deploy", "main",
     "policies", "scripts", "stacks", "synth", "tests",
 })
 """Top-level packages and modules of this repository; imports of anything else
@@ -50,6 +53,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "constructs_lib": ("constructs_lib", "environments.tag_keys"),
     "stacks": ("stacks", "environments", "constructs_lib"),
     "policies": ("policies", "constructs_lib.formats", "environments.tag_keys"),
+    "cost": ("cost", "constructs_lib.errors", "environments", "policies.model",
+             "stacks.registry", "fast_synth"),
     "lambda_src": (),
 }
 """What each checked package may import of FIRST_PARTY (a name allows its
@@ -62,6 +67,8 @@ WHY = {
     "stacks": "stacks are built from settings and constructs; the synth pipeline "
               "and the local deploy run them",
     "policies": "the rules read synthesized JSON and must run without cdktf or node",
+    "cost": "the estimate reads synthesized JSON and settings, and takes only the deploy "
+            "order from the stack registry",
     "lambda_src": "it is the root of the Lambda zip and runs there alone",
 }
 """Why the package is limited, said in each failure."""

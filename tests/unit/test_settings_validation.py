@@ -236,6 +236,34 @@ def test_all_problems_are_reported_at_once():
     assert "3 problems" in str(ConfigError(problems))
 
 
+def with_cost(**changes):
+    return dataclasses.replace(SETTINGS, cost=dataclasses.replace(SETTINGS.cost, **changes))
+
+
+def test_cost_assumptions_default_when_an_environment_leaves_them_out():
+    assert SETTINGS.cost.nat_gb_processed == 100.0
+    assert SETTINGS.cost.hours_per_month == 730
+
+
+def test_bad_cost_assumptions_are_refused_with_sentences():
+    problems = problems_of(with_cost(nat_gb_processed=-5.0, hours_per_month=800,
+                                     kms_requests_per_key=1.5, health_checks_target_aws="yes",
+                                     log_storage_ratio=0, unretained_log_months=0,
+                                     alb_lcus="two"))
+    expected = [
+        "cost.nat_gb_processed is -5.0; a usage cannot be negative",
+        "cost.hours_per_month is 800; allowed is 1 to 744",
+        "cost.kms_requests_per_key is 1.5; allowed is a whole number of zero or more",
+        "cost.health_checks_target_aws is 'yes'; allowed is True or False",
+        "cost.log_storage_ratio is 0; allowed is more than 0 and at most 1",
+        "cost.unretained_log_months is 0; allowed is 1 or more",
+        "cost.alb_lcus is 'two'; allowed is a number of zero or more",
+    ]
+    for sentence in expected:
+        assert any(sentence in p for p in problems), sentence
+    assert all(p.startswith("environments/prod.py: cost.") for p in problems)
+
+
 # --- the environments together ----------------------------------------------------------
 def _others_problems(*environments) -> list[str]:
     with pytest.raises(ConfigError) as caught:
