@@ -10,6 +10,7 @@ import pytest
 import yaml
 from policy_sentry.querying.actions import get_action_data
 
+from scripts.environment_matrix import matrix as environment_matrix
 from stacks.github_oidc import DRIFT_EVENTS, DRIFT_WORKFLOW, SUB_CLAIM_KEYS
 from tests.stacks.synth_json import at_path, attachments, conditions, policy_at
 
@@ -111,12 +112,22 @@ def test_the_workflow_runs_on_exactly_the_trusted_events(workflow):
     assert sorted(triggers) == sorted(DRIFT_EVENTS)
 
 
-def test_the_workflow_assumes_exactly_that_role(workflow, role_name):
+def test_the_workflow_assumes_exactly_that_role_in_each_environments_account(
+        workflow, env_stack_json):
     uses = [(name, step) for name, job in workflow["jobs"].items() for step in job["steps"]
             if step.get("uses", "").startswith(f"{CONFIGURE_AWS}@")]
     assert len(uses) == 1, f"one step assumes the role, not {len(uses)}"
     ((job, step),) = uses
-    assert step["with"]["role-to-assume"].endswith(f":role/{role_name}")
+    # One leg per environment of scripts/environment_matrix.py, each in its own account.
+    assert step["with"]["role-to-assume"] == (
+        "arn:aws:iam::${{ matrix.account_id }}:role/${{ matrix.environment }}-github-actions")
+    assert workflow["jobs"][job]["strategy"]["matrix"]["include"] == (
+        "${{ fromJSON(needs.environments.outputs.matrix) }}")
+    for leg in environment_matrix():
+        boot = env_stack_json(leg["environment"], "bootstrap")
+        role = at_path(boot, "resource", "aws_iam_role", f"{ROLE}/role")["name"]
+        assert role == f"{leg['environment']}-github-actions"
+        assert boot["provider"]["aws"][0]["allowed_account_ids"] == [leg["account_id"]]
     assert workflow["jobs"][job]["permissions"] == {"contents": "read", "id-token": "write"}
     assert workflow["permissions"] == {}
 
