@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from environments import environment_names
 from tests.integration.conftest import RENAMES
 from tests.integration.scratch_repo import (
     REPO,
@@ -45,12 +46,16 @@ def test_renamed_construct_fails_synth_with_the_sentence(renamed_synth):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("synth failed, nothing was written: the address ledger")
+    # one refusal per environment, each against its own committed output
+    sections = result.stderr.split("the address ledger refused")[1:]
+    assert len(sections) == len(environment_names())
+    [section] = [s for s in sections if f"committed cdktf.out/{ENVIRONMENT}/ " in s]
     for old, new_prefix, protected in (
             (committed("aws_db_instance.mysql_instance_"), "aws_db_instance.database_instance_",
              True),
             (committed("aws_vpc_security_group_ingress_rule.security-group_ingress-1_"),
              "aws_vpc_security_group_ingress_rule.mysql-security-group_ingress-1_", False)):
-        [sentence] = [line for line in result.stderr.splitlines() if f"- rds: {old} is gone" in line]
+        [sentence] = [line for line in section.splitlines() if f"- rds: {old} is gone" in line]
         assert f"and {new_prefix}" in sentence
         assert f'`Move(from_="{old}", to="{new_prefix}' in sentence
         assert "to RdsStack.address_changes (stacks/rds.py)" in sentence
