@@ -13,6 +13,8 @@ The rule, per package (a package imports its own modules freely):
 - `stacks` import `environments` and `constructs_lib`.
 - `policies` read the synthesized JSON: they import `constructs_lib.formats`
   and `environments.tag_keys` only, so the rules run without cdktf or node.
+- `drift` (the drift check) imports only `stacks.registry` (the deploy order) and
+  `fast_synth` (to import it cheaply): it plans the committed output.
 - `lambda_src` is the root of the Lambda zip and runs alone in the function:
   it imports nothing of this repository (not even itself as `lambda_src.…`).
 - `synth` (the synth pipeline), `local_deploy` (the local deploy harness on
@@ -38,7 +40,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 FIRST_PARTY = frozenset({
-    "constructs_lib", "environments", "fast_synth", "lambda_src", "local_deploy", "main",
+    "constructs_lib", "drift", "environments", "fast_synth", "lambda_src", "local_deploy", "main",
     "policies", "scripts", "stacks", "synth", "tests",
 })
 """Top-level packages and modules of this repository; imports of anything else
@@ -51,6 +53,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "stacks": ("stacks", "environments", "constructs_lib"),
     "policies": ("policies", "constructs_lib.formats", "environments.tag_keys"),
     "lambda_src": (),
+    "drift": ("drift", "stacks.registry", "fast_synth"),
 }
 """What each checked package may import of FIRST_PARTY (a name allows its
 submodules); packages not listed here are the top layer and unchecked."""
@@ -63,6 +66,8 @@ WHY = {
               "and the local deploy run them",
     "policies": "the rules read synthesized JSON and must run without cdktf or node",
     "lambda_src": "it is the root of the Lambda zip and runs there alone",
+    "drift": "the drift check plans what is committed: it takes only the deploy order from "
+             "the stacks, and needs no synth and no harness",
 }
 """Why the package is limited, said in each failure."""
 
