@@ -15,7 +15,7 @@ from typing import Any
 
 ABSENT = "(absent)"
 SENSITIVE = "(sensitive)"
-MAX_VALUE = 200
+MAX_VALUE = 400
 """Characters of a rendered value shown before it is cut (policies run to kilobytes)."""
 
 _MISSING = object()

@@ -95,7 +95,7 @@ def _code_change(change: CodeChange) -> str:
 
 def markdown(results: Sequence[StackDrift], outdir: str) -> str:
     lines = ["# Drift report", "", f"**{headline(results)}.**", "",
-             f"Read-only plans (`terraform plan -lock=false`) of every stack in `{outdir}`. "
+             f"Read-only plans (`terraform plan -lock=false`) of the stacks in `{outdir}`. "
              "Drift is what the plan's `resource_drift` reports changed outside Terraform; "
              "unapplied code (a plan change that is not the repair of drift) is listed "
              "apart and is not drift.", "",

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import fast_synth
-from local_deploy import account_controls
+from local_deploy import account_controls, drift_run
 from local_deploy.least_privilege import MOTO_UNENFORCED, Refusal, apply_role_guard_rails
 from local_deploy.local_aws import (
     ENFORCING_SETTINGS,
@@ -135,6 +135,8 @@ class Report:
     terraform processes and their provider plugins, in bytes."""
     account_controls: dict = field(default_factory=dict)
     """The CIS controls read back from the deployed account (account_controls.report)."""
+    drift: drift_run.DriftProof | None = None
+    """The drift check on the deployment: planted, found, repaired (drift_run.py)."""
     protection_check: str = "not run"
     failure: str | None = None
     seconds: float = 0.0
@@ -157,6 +159,7 @@ class Report:
             "least_privilege": [asdict(r) for r in self.least_privilege],
             "moto_unenforced": [{"what": w, "reason": r} for w, r in MOTO_UNENFORCED],
             "account_controls": self.account_controls,
+            "drift": self.drift.to_json() if self.drift else None,
             "protection_check": self.protection_check,
             "failure": self.failure,
             "seconds": round(self.seconds, 1),
@@ -264,6 +267,7 @@ def deploy(source: Path, root: Path, names: list[str], *, atlantis_yaml: Path,
                 _pull_requests(tf, aws, source, pr_change, atlantis_yaml, stacks, names,
                                report)
                 report.account_controls = _read_back_controls(aws, stacks, names)
+                _check_drift(tf, aws, stacks, names, report)
                 if variant is not None:
                     _plan_variant(tf, source, variant, names, report)
                 _check_protection(tf, report)
@@ -461,6 +465,17 @@ def _read_back_controls(aws: LocalAws, stacks: dict[str, dict], names: list[str]
     for control in controls:
         say(f"control  {'met ' if control.met else 'FAIL'} {control.control}: {control.evidence}")
     return account_controls.report(facts, controls)
+
+
+def _check_drift(tf: Terraform, aws: LocalAws, stacks: dict[str, dict], names: list[str],
+                 report: Report) -> None:
+    """Drift planted out of band, found by `python -m drift`, repaired, found no more
+    (local_deploy/drift_run.py)."""
+    report.drift = drift_run.prove(tf, aws, stacks, names)
+    for line in drift_run.summary_lines(report.drift):
+        say(f"drift    {line}")
+    for problem in drift_run.problems(report.drift):
+        _fail(report, problem)
 
 
 def _fail(report: Report, problem: str) -> None:
@@ -662,6 +677,8 @@ def summary(report: Report) -> str:
                   for c in report.account_controls["controls"]]
         lines += [f"  - stored, not acted on by moto: {g['what']} ({g['reason']})"
                   for g in report.account_controls["moto_gaps"]]
+    if report.drift:
+        lines += drift_run.summary_lines(report.drift)
     for plan in report.variant_plans:
         lines.append(f"variant plan of {plan.stack}: {len(plan.moved)} moved, {plan.add} to add, "
                      f"{plan.change} to change, {plan.destroy} to destroy")

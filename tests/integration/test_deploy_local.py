@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from local_deploy.deploy_local import PROTECTED_MESSAGE, REPO
+from local_deploy.drift_run import PLANTED_RETENTION_DAYS
 from local_deploy.local_overrides import EXCLUDED_TYPE_PREFIXES
 from local_deploy.pr_flow import synthesize_every_stack_change
 from stacks.registry import STACK_NAMES
@@ -258,3 +259,94 @@ def test_every_secret_has_a_resource_policy_on_the_account(deploy_summary):
     summary, _ = deploy_summary
     policies = summary["account_controls"]["facts"]["secret_policies"]
     assert policies and all(policy and policy["Statement"] for policy in policies.values())
+
+
+# --- the drift check on the deployment (local_deploy/drift_run.py) -----------------------
+def _drift_runs(summary) -> dict[str, dict]:
+    return {run["name"]: run for run in summary["drift"]["runs"]}
+
+
+def _planted(summary) -> dict[str, dict]:
+    return {p["stack"]: p for p in summary["drift"]["planted"]}
+
+
+def test_planted_drift_is_found_in_exactly_the_three_stacks(deploy_summary):
+    summary, _ = deploy_summary
+    planted = _planted(summary)
+    assert set(planted) == {"network", "rds", "logging"}
+    run = _drift_runs(summary)["planted"]
+    assert run["exit_code"] == 2, run["report"]
+    # Exactly the planted addresses, each with exactly the planted attribute.
+    assert run["drifted"] == {stack: {p["address"]: [p["attribute"]]}
+                              for stack, p in planted.items()}
+    assert run["statuses"] == {name: "drifted" if name in planted else "in sync"
+                               for name in STACK_NAMES}
+    # The added rule leaves nothing to apply: only the refreshed group shows it.
+    assert run["plan_exit_codes"]["rds"] == 0
+    # Checked with the read-only plan role's session, as the drift workflow would.
+    assert summary["drift"]["role"] == "prod-atlantis-plan"
+
+
+def test_the_drift_check_writes_nothing_to_the_state(deploy_summary):
+    summary, _ = deploy_summary
+    runs = _drift_runs(summary)
+    assert runs["planted"]["state_untouched"] is True
+    assert runs["repaired"]["state_untouched"] is True
+
+
+def test_the_planted_report_names_the_stacks_addresses_and_attributes(deploy_summary):
+    summary, _ = deploy_summary
+    text = _drift_runs(summary)["planted"]["report"]
+    planted = _planted(summary)
+    assert "**3 of 11 stacks drifted (network, rds, logging), 0 errors, 8 in sync.**" in text
+    sections = {part.split(":", 1)[0]: part
+                for part in re.split(r"^## ", text, flags=re.MULTILINE)[1:]}
+    assert set(sections) == set(planted)
+    for stack, p in planted.items():
+        assert sections[stack].startswith(f"{stack}: drifted")
+        assert f"`{p['address']}` changed outside Terraform" in sections[stack]
+        rows = [line for line in sections[stack].splitlines()
+                if line.startswith(f"| `{p['attribute']}")]
+        assert rows, sections[stack]
+    assert "| `tags_all.CostCenter` | `\"engineering\"` | *absent* |" in sections["network"]
+    assert "203.0.113.0/24" in sections["rds"] and '"from_port": 22' in sections["rds"]
+    assert f"| `{PLANTED_RETENTION_DAYS}` |" in sections["logging"]
+    table = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in text.splitlines()
+             if line.startswith("| ") and line.split("|")[1].strip() in STACK_NAMES}
+    assert table == {name: "**drifted**" if name in planted else "in sync"
+                     for name in STACK_NAMES}
+
+
+def test_the_cdktf_cli_shows_and_repairs_the_drift_of_one_stack(deploy_summary):
+    summary, _ = deploy_summary
+    cli = {run["command"]: run for run in summary["drift"]["cli"]}
+    diff, deploy = cli["npx cdktf diff logging"], cli["npx cdktf deploy logging"]
+    assert diff["exit_code"] == 0 and deploy["exit_code"] == 0
+    assert any(re.search(rf"~ retention_in_days += {PLANTED_RETENTION_DAYS} -> \d+", line)
+               for line in diff["key_lines"]), diff
+    assert "Plan: 0 to add, 1 to change, 0 to destroy." in diff["key_lines"]
+    assert any(line.endswith("Apply complete! Resources: 0 added, 1 changed, 0 destroyed.")
+               for line in deploy["key_lines"]), deploy
+
+
+def test_after_the_repairs_the_report_is_clean(deploy_summary):
+    summary, _ = deploy_summary
+    repairs = {r["stack"]: r for r in summary["drift"]["repairs"]}
+    assert repairs["network"]["result"] == (
+        "Apply complete! Resources: 0 added, 1 changed, 0 destroyed.")
+    assert "RevokeSecurityGroupIngress" in repairs["rds"]["how"]
+    run = _drift_runs(summary)["repaired"]
+    assert run["exit_code"] == 0, run["report"]
+    # The repaired stacks; the other eight were in sync and untouched since.
+    assert run["statuses"] == dict.fromkeys(["network", "rds", "logging"], "in sync")
+    assert "**0 of 3 stacks drifted, 0 errors, 3 in sync.**" in run["report"]
+
+
+def test_an_unreachable_state_is_an_error_not_in_sync(deploy_summary):
+    summary, _ = deploy_summary
+    run = _drift_runs(summary)["unreachable"]
+    assert run["exit_code"] == 1
+    assert run["statuses"] == {"logging": "error"}
+    assert re.fullmatch(r'Error: Failed to get existing workspaces: S3 bucket "[\w-]+-missing" '
+                        r"does not exist\.", run["errors"]["logging"])
+    assert "## logging: error" in run["report"]
