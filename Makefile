@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: synth test lint check check-tags check-encryption check-naming check-tfsec \
-        check-protection check-checkov check-fresh cost deploy-local pr-flow bench snapshots clean
+        check-protection check-checkov check-fresh cost deploy-local pr-flow drift bench snapshots clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,14 @@ cost: $(VENV)/.runtime
 ## else as pull requests played through Atlantis' flow, then protection and destroy.
 deploy-local pr-flow: $(VENV)/.dev
 	$(PY) -m local_deploy.deploy_local
+
+## drift ENVIRONMENT=<env>: a plan of every stack of the environment without the state
+## lock, nothing written to the state; prints a table, writes build/drift-<env>.md;
+## exit 0 in sync, 2 drift, 1 error. Needs read access to that environment's account
+## (README, "Drift"); DRIFT_ARGS="--stacks kms,rds".
+drift: $(VENV)/.runtime
+	$(PY) -m drift --environment "$(ENVIRONMENT)" --report build/drift-$(ENVIRONMENT).md \
+		$(DRIFT_ARGS)
 
 bench: $(VENV)/.dev
 	$(PY) -m scripts.bench

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import fast_synth
-from local_deploy import account_controls
+from local_deploy import account_controls, drift_run
 from local_deploy.least_privilege import MOTO_UNENFORCED, Refusal, apply_role_guard_rails
 from local_deploy.local_aws import (
     MOTO_PATCHES,
@@ -77,7 +77,13 @@ from environments import environment_names, load_environment  # noqa: E402
 from environments.settings import Settings  # noqa: E402
 from stacks.atlantis_repo_config import profile_name  # noqa: E402
 from stacks.registry import STACK_NAMES, spec_of  # noqa: E402
-from synth.layout import cli_stack_name, environment_dirs, project_dir  # noqa: E402
+from synth.layout import (  # noqa: E402
+    MANIFEST,
+    cli_manifest,
+    cli_stack_name,
+    environment_dirs,
+    project_dir,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 BOOTSTRAP = STACK_NAMES[0]
@@ -155,6 +161,9 @@ class Report:
     terraform processes and their provider plugins, in bytes."""
     account_controls: dict[str, dict] = field(default_factory=dict)
     """Environment -> the CIS controls read back from its account (account_controls.report)."""
+    drift: drift_run.DriftProof | None = None
+    """The drift check on the host environment's deployment: planted, found, repaired
+    (drift_run.py)."""
     moto_settings: dict[str, str] = field(default_factory=dict)
     protection_check: str = "not run"
     failure: str | None = None
@@ -187,6 +196,7 @@ class Report:
             "cross_account": [asdict(c) for c in self.cross_account],
             "moto_unenforced": [{"what": w, "reason": r} for w, r in MOTO_UNENFORCED],
             "account_controls": self.account_controls,
+            "drift": self.drift.to_json() if self.drift else None,
             "protection_check": self.protection_check,
             "failure": self.failure,
             "seconds": round(self.seconds, 1),
@@ -322,6 +332,8 @@ def deploy(source: Path, root: Path, plan: dict[str, list[str]], *, atlantis_yam
     try:
         stacks = {env: prepare(source / env, root / "out" / env, env, names, report)
                   for env, names in plan.items()}
+        # The CLI's manifest of `<env>-<stack>` names, as cdktf.out/manifest.json.
+        (root / "out" / MANIFEST).write_text(cli_manifest(root / "out", tuple(plan)))
         for item in report.exclusions:
             say(f"exclude  {item.stack}: {item.address} ({item.reason})")
         accounts = tuple(s.account_id for s in settings.values())
@@ -349,10 +361,18 @@ def deploy(source: Path, root: Path, plan: dict[str, list[str]], *, atlantis_yam
                 report.cross_account = _cross_account_plans(root, sites, aws)
                 for site in sites.values():
                     report.account_controls[site.name] = _read_back_controls(aws, site)
-                if variant is not None:
-                    _plan_variant(host, source, variant, report)
-                _check_protection(host, report)
-                _each(sites.values(), lambda site: _destroy_all(site, aws, report))
+
+                def finish(site: Site) -> None:
+                    # The checks on the host's deployment; the other environments are
+                    # destroyed meanwhile (their own accounts: nothing shared).
+                    if site is host:
+                        _check_drift(host, aws, report)
+                        if variant is not None:
+                            _plan_variant(host, source, variant, report)
+                        _check_protection(host, report)
+                    _destroy_all(site, aws, report)
+
+                _each(sites.values(), finish)
             except StepFailed as failure:
                 report.fail(f"{failure.stack}: {failure.step} failed (logs: {root / 'logs'})\n"
                             f"{failure.output}")
@@ -622,6 +642,16 @@ def _read_back_controls(aws: LocalAws, site: Site) -> dict:
     return account_controls.report(facts, controls)
 
 
+def _check_drift(site: Site, aws: LocalAws, report: Report) -> None:
+    """Drift planted out of band in the environment, found by `python -m drift`, repaired,
+    found no more (local_deploy/drift_run.py)."""
+    report.drift = drift_run.prove(site, aws)
+    for line in drift_run.summary_lines(report.drift):
+        say(f"drift    {line}")
+    for problem in drift_run.problems(report.drift):
+        report.fail(problem)
+
+
 def _apply_with_plan_role(run: PullRequestRun, site: Site, profiles: dict[str, str]) -> Refusal:
     """The apply stage of one planned project with the plan role's profile: it must end
     in AccessDenied before anything changes (the pull status stays 'planned', so the
@@ -824,6 +854,8 @@ def summary(report: Report) -> str:
                   for c in controls["controls"]]
     gaps = next(iter(report.account_controls.values()), {}).get("moto_gaps", [])
     lines += [f"  - stored, not acted on by moto: {g['what']} ({g['reason']})" for g in gaps]
+    if report.drift:
+        lines += drift_run.summary_lines(report.drift)
     for plan in report.variant_plans:
         lines.append(f"variant plan of {plan.stack}: {len(plan.moved)} moved, {plan.add} to add, "
                      f"{plan.change} to change, {plan.destroy} to destroy")

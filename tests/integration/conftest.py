@@ -1,18 +1,28 @@
-"""A copy of the session synth with one provider install shared by all stacks, and a
+"""A copy of the session synth with one provider install shared by all stacks, a
 scratch repository whose RDS constructs were renamed (the address guard's planted case,
-also planned on the session's one moto deployment)."""
+also planned on the session's one moto deployment), and that deployment.
+
+The deployment is the session's longest step and mostly waits on provider waits, so it
+runs in the background from the session's first integration test on, and its tests run
+last (tests/conftest.py orders them): every other test runs while it deploys.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from local_deploy.deploy_local import REPO
+from local_deploy.pr_flow import synthesize_every_stack_change
 from local_deploy.terraform_cli import cli_config_env
 from stacks.registry import STACK_NAMES
 from tests.integration.scratch_repo import (
@@ -47,9 +57,36 @@ class RenamedSynth:
     """The published cdktf.out/ of the renamed code."""
 
 
+DEPLOY_TIMEOUT = 45 * 60
+DEPLOYMENT_FIXTURE = "deploy_summary"
+"""The fixture of the tests that read the deployment (tests/integration/test_deploy_local.py)."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """`python -m local_deploy.deploy_local` run on the session synth."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    summary: Path
+    """Its --summary-json."""
+
+
 @pytest.fixture(scope="session")
-def renamed_synth(tmp_path_factory) -> RenamedSynth:
-    copy = copy_repo(tmp_path_factory.mktemp("renamed") / "repo")
+def background():
+    """Threads for the session's long steps; a deploy still running at the end of the
+    session (a failure, an interrupt) is stopped with its terraform and moto children."""
+    processes: list[subprocess.Popen] = []
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="session-background")
+    yield pool, processes
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _renamed_synth(copy: Path) -> RenamedSynth:
     rds = copy / "stacks" / "rds.py"
     for old, new in RENAMES:
         replace_in(rds, old, new)
@@ -61,6 +98,55 @@ def renamed_synth(tmp_path_factory) -> RenamedSynth:
     declare_address_changes(rds, "RdsStack", moves)
     accepted = run_in(copy, "main.py", "--publish")
     return RenamedSynth(refused, untouched, moves, accepted, copy / "cdktf.out")
+
+
+@pytest.fixture(scope="session")
+def renamed_job(background, tmp_path_factory) -> Future[RenamedSynth]:
+    pool, _ = background
+    return pool.submit(_renamed_synth, copy_repo(tmp_path_factory.mktemp("renamed") / "repo"))
+
+
+@pytest.fixture(scope="session")
+def renamed_synth(renamed_job) -> RenamedSynth:
+    return renamed_job.result()
+
+
+def _deploy(root: Path, synth_dir: Path, renamed: Future[RenamedSynth],
+            processes: list[subprocess.Popen]) -> Deployment:
+    """The PR change's synth, then the deploy of the session synth with the renamed
+    output as its variant (the renamed synth runs at the same time, in the other thread)."""
+    pr_change = synthesize_every_stack_change(root / "pr-change")
+    variant = renamed.result()
+    if variant.accepted.returncode != 0:
+        return Deployment(1, "", "the renamed synth failed:\n" + variant.accepted.stderr,
+                          root / "summary.json")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local_deploy.deploy_local",
+         "--outdir-from", str(synth_dir / "out"),
+         "--workdir", str(root / "scratch"), "--summary-json", str(root / "summary.json"),
+         "--atlantis-yaml", str(synth_dir / "generated" / "atlantis.yaml"),
+         "--pr-change", str(pr_change), "--variant", str(variant.out)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)  # its own process group: stopped whole at teardown
+    processes.append(process)
+    stdout, stderr = process.communicate(timeout=DEPLOY_TIMEOUT)
+    return Deployment(process.returncode, stdout, stderr, root / "summary.json")
+
+
+@pytest.fixture(scope="session")
+def deployment(background, synth_dir, renamed_job, tmp_path_factory) -> Future[Deployment]:
+    """The session's one moto deployment, started in the background."""
+    pool, processes = background
+    root = tmp_path_factory.mktemp("deploy-local")
+    return pool.submit(_deploy, root, synth_dir, renamed_job, processes)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _deploy_early(request):
+    """Starts the deployment at the first integration test when the session holds tests
+    that read it (not under `-m "not slow"`)."""
+    if any(DEPLOYMENT_FIXTURE in item.fixturenames for item in request.session.items):
+        request.getfixturevalue("deployment")
 
 
 @pytest.fixture(scope="session")

@@ -6,37 +6,25 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 
 from environments import load_environment, load_environments
-from local_deploy.deploy_local import PROTECTED_MESSAGE, REPO
+from local_deploy.deploy_local import PROTECTED_MESSAGE
+from local_deploy.drift_run import PLANTED_RETENTION_DAYS, RAISED_THRESHOLD
 from local_deploy.local_aws import ACCOUNT_SETUP_CALLS, ADMIN_SETUP_CALLS
 from local_deploy.local_overrides import EXCLUDED_TYPE_PREFIXES
-from local_deploy.pr_flow import synthesize_every_stack_change
 from stacks.registry import stacks_for
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def deploy_summary(synth_dir, renamed_synth, tmp_path_factory):
-    root = tmp_path_factory.mktemp("deploy-local")
-    summary = root / "summary.json"
-    assert renamed_synth.accepted.returncode == 0, renamed_synth.accepted.stderr
-    pr_change = synthesize_every_stack_change(root / "pr-change")
-    result = subprocess.run(
-        [sys.executable, "-m", "local_deploy.deploy_local",
-         "--outdir-from", str(synth_dir / "out"),
-         "--workdir", str(root / "scratch"), "--summary-json", str(summary),
-         "--atlantis-yaml", str(synth_dir / "generated" / "atlantis.yaml"),
-         "--pr-change", str(pr_change), "--variant", str(renamed_synth.out)],
-        cwd=REPO, capture_output=True, text=True, timeout=45 * 60,
-    )
+def deploy_summary(deployment):
+    """The deployment's summary and output (tests/integration/conftest.py starts it)."""
+    result = deployment.result()
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
-    return json.loads(summary.read_text()), result.stdout
+    return json.loads(result.summary.read_text()), result.stdout
 
 
 ENVIRONMENTS = load_environments()
@@ -353,3 +341,92 @@ def test_backups_are_locked_and_copied_to_a_second_region(deploy_summary, stack_
     assert {c["control"] for c in controls if c["control"].startswith("AWS Backup")
             and c["met"]} == {
         c["control"] for c in controls if c["control"].startswith("AWS Backup")} != set()
+# --- the drift check on the deployment (local_deploy/drift_run.py) -----------------------
+def _drift_runs(summary) -> dict[str, dict]:
+    return {run["name"]: run for run in summary["drift"]["runs"]}
+
+
+def _planted(summary) -> dict[str, dict]:
+    return {p["stack"]: p for p in summary["drift"]["planted"]}
+
+
+def test_planted_drift_is_found_in_exactly_the_three_stacks(deploy_summary):
+    summary, _ = deploy_summary
+    planted = _planted(summary)
+    assert set(planted) == {"network", "rds", "logging"}
+    run = _drift_runs(summary)["planted"]
+    assert run["exit_code"] == 2, run["report"]
+    # Exactly the planted addresses, each with exactly the planted attribute.
+    assert run["drifted"] == {stack: {p["address"]: [p["attribute"]]}
+                              for stack, p in planted.items()}
+    assert run["statuses"] == {name: "drifted" if name in planted else "in sync"
+                               for name in HOST_STACKS}
+    # Checked with the read-only plan role's session, as the drift workflow would.
+    assert summary["drift"]["role"] == f"{HOST.name}-atlantis-plan"
+
+
+def test_the_drift_check_writes_nothing_to_the_state(deploy_summary):
+    summary, _ = deploy_summary
+    runs = _drift_runs(summary)
+    assert runs["planted"]["state_untouched"] is True
+    assert runs["repaired"]["state_untouched"] is True
+
+
+def test_the_planted_report_names_the_stacks_addresses_and_attributes(deploy_summary):
+    summary, _ = deploy_summary
+    text = _drift_runs(summary)["planted"]["report"]
+    planted = _planted(summary)
+    assert (f"**3 of {len(HOST_STACKS)} stacks drifted (network, rds, logging), 0 errors, "
+            f"{len(HOST_STACKS) - 3} in sync.**") in text
+    sections = {part.split(":", 1)[0]: part
+                for part in re.split(r"^## ", text, flags=re.MULTILINE)[1:]}
+    assert set(sections) == set(planted)
+    for stack, p in planted.items():
+        assert sections[stack].startswith(f"{stack}: drifted")
+        assert f"`{p['address']}` changed outside Terraform" in sections[stack]
+        rows = [line for line in sections[stack].splitlines()
+                if line.startswith(f"| `{p['attribute']}")]
+        assert rows, sections[stack]
+    assert "| `tags_all.CostCenter` | `\"engineering\"` | *absent* |" in sections["network"]
+    assert f"| `threshold` | `80` | `{RAISED_THRESHOLD:g}` |" in sections["rds"]
+    assert f"| `{PLANTED_RETENTION_DAYS}` |" in sections["logging"]
+    table = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in text.splitlines()
+             if line.startswith("| ") and line.split("|")[1].strip() in HOST_STACKS}
+    assert table == {name: "**drifted**" if name in planted else "in sync"
+                     for name in HOST_STACKS}
+
+
+def test_the_cdktf_cli_shows_and_repairs_the_drift_of_one_stack(deploy_summary):
+    summary, _ = deploy_summary
+    cli = {run["command"]: run for run in summary["drift"]["cli"]}
+    diff = cli[f"npx cdktf diff {HOST.name}-logging"]
+    deploy = cli[f"npx cdktf deploy {HOST.name}-logging"]
+    assert diff["exit_code"] == 0 and deploy["exit_code"] == 0
+    assert any(re.search(rf"~ retention_in_days += {PLANTED_RETENTION_DAYS} -> \d+", line)
+               for line in diff["key_lines"]), diff
+    assert "Plan: 0 to add, 1 to change, 0 to destroy." in diff["key_lines"]
+    assert any(line.endswith("Apply complete! Resources: 0 added, 1 changed, 0 destroyed.")
+               for line in deploy["key_lines"]), deploy
+
+
+def test_after_the_repairs_the_report_is_clean(deploy_summary):
+    summary, _ = deploy_summary
+    repairs = {r["stack"]: r for r in summary["drift"]["repairs"]}
+    for stack in ("network", "rds"):
+        assert repairs[stack]["result"] == (
+            "Apply complete! Resources: 0 added, 1 changed, 0 destroyed."), repairs[stack]
+    run = _drift_runs(summary)["repaired"]
+    assert run["exit_code"] == 0, run["report"]
+    # The repaired stacks; the other eight were in sync and untouched since.
+    assert run["statuses"] == dict.fromkeys(["network", "rds", "logging"], "in sync")
+    assert "**0 of 3 stacks drifted, 0 errors, 3 in sync.**" in run["report"]
+
+
+def test_an_unreachable_state_is_an_error_not_in_sync(deploy_summary):
+    summary, _ = deploy_summary
+    run = _drift_runs(summary)["unreachable"]
+    assert run["exit_code"] == 1
+    assert run["statuses"] == {"logging": "error"}
+    assert re.fullmatch(r'Error: Failed to get existing workspaces: S3 bucket "[\w-]+-missing" '
+                        r"does not exist\.", run["errors"]["logging"])
+    assert "## logging: error" in run["report"]
