@@ -13,6 +13,7 @@ Works on a scratch copy of cdktf.out/; the moto server lives only as long as the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -25,9 +26,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import yaml
 
 import fast_synth
 from local_deploy import account_controls, drift_run
@@ -55,7 +58,12 @@ from local_deploy.local_overrides import (
     teardown_override,
     write_json,
 )
-from local_deploy.pr_flow import ProjectResult, PullRequestRun, synthesize_every_stack_change
+from local_deploy.pr_flow import (
+    PLUGIN_CACHE_INIT,
+    ProjectResult,
+    PullRequestRun,
+    synthesize_every_stack_change,
+)
 from local_deploy.pr_runs import (
     ContainerCredentials,
     PullRequestRecord,
@@ -76,7 +84,7 @@ fast_synth.enable()
 from environments import environment_names, load_environment  # noqa: E402
 from environments.settings import Settings  # noqa: E402
 from stacks.atlantis_repo_config import profile_name  # noqa: E402
-from stacks.registry import STACK_NAMES, spec_of  # noqa: E402
+from stacks.registry import STACK_NAMES  # noqa: E402
 from synth.layout import (  # noqa: E402
     MANIFEST,
     cli_manifest,
@@ -227,8 +235,12 @@ class Terraform:
             self.count += 1
             log = self.logs / f"{self.count:03d}-{stack}-{args[0]}.log"
         began = time.monotonic()
-        result = subprocess.run(command, cwd=self.stack_dir(stack), env=self.env, text=True,
-                                capture_output=True, timeout=COMMAND_TIMEOUT)
+        # Every environment shares one plugin cache, which concurrent inits may corrupt
+        # (PLUGIN_CACHE_INIT): the two bootstraps' first inits once left one stack dir
+        # without its provider on a clean machine.
+        with PLUGIN_CACHE_INIT if args[0] == "init" else contextlib.nullcontext():
+            result = subprocess.run(command, cwd=self.stack_dir(stack), env=self.env,
+                                    text=True, capture_output=True, timeout=COMMAND_TIMEOUT)
         log.write_text(f"$ {' '.join(command)}  # {time.monotonic() - began:.1f} s, "
                        f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
         if result.returncode not in allowed:
@@ -262,6 +274,9 @@ class Site:
     tf: Terraform
     credentials: dict[str, str]
     """An administrator of its account."""
+    depends_on: dict[str, set[str]] = field(default_factory=dict)
+    """Stack -> the stacks of this environment it depends on (atlantis.yaml's
+    `depends_on`: the SSM reads and bootstrap)."""
 
     @property
     def name(self) -> str:
@@ -346,7 +361,7 @@ def deploy(source: Path, root: Path, plan: dict[str, list[str]], *, atlantis_yam
                 credentials = aws.account_credentials[settings[env].account_id]
                 sites[env] = Site(settings[env], names, stacks[env],
                                   Terraform(root, env, terraform_env(root, credentials)),
-                                  credentials)
+                                  credentials, _depends_on(atlantis_yaml, env))
                 for name in names:
                     write_json(sites[env].tf.stack_dir(name) / PROVIDER_OVERRIDE,
                                provider_override(stacks[env][name], aws.url))
@@ -396,27 +411,44 @@ def _each(sites, action: Callable[[Site], None]) -> None:
         raise errors[0]
 
 
-def _waves(names: list[str]) -> list[list[str]]:
-    """Consecutive stacks of a parallel phase form one wave (applied at once, as Atlantis
-    may); every other stack is a wave of its own."""
-    waves: list[list[str]] = []
-    for name in names:
-        phase = spec_of(name).phase
-        if waves and phase.parallel and spec_of(waves[-1][0]).phase == phase:
-            waves[-1].append(name)
-        else:
-            waves.append([name])
-    return waves
+def _depends_on(atlantis_yaml: Path, environment: str) -> dict[str, set[str]]:
+    """Stack -> the stacks of `environment` it depends on, from atlantis.yaml's projects
+    (`dir` `<root>/<env>/stacks/<stack>`; a `depends_on` on another environment's twin,
+    the promotion order, is left out)."""
+    projects = yaml.safe_load(atlantis_yaml.read_text())["projects"]
+    where = {p["name"]: (Path(p["dir"]).parts[-3], Path(p["dir"]).name) for p in projects}
+    return {where[p["name"]][1]: {where[d][1] for d in p.get("depends_on") or ()
+                                  if where[d][0] == environment}
+            for p in projects if where[p["name"]][0] == environment}
 
 
-def _run_waves(waves: list[list[str]], action: Callable[[str], None]) -> None:
-    for wave in waves:
-        if len(wave) == 1:
-            action(wave[0])
-        else:
-            with ThreadPoolExecutor(max_workers=len(wave)) as pool:
-                for future in [pool.submit(action, name) for name in wave]:
-                    future.result()
+def _run_graph(names: list[str], after: dict[str, set[str]],
+               action: Callable[[str], None]) -> None:
+    """`action` for each of `names`, each as soon as every name in `after[name]` has
+    ended, as many at once as the graph allows. After a failure nothing new starts; the
+    first failure is raised once the running ones have ended."""
+    waiting = {name: set(after.get(name, ())) & set(names) for name in names}
+    running: dict = {}
+    failure = None
+    with ThreadPoolExecutor(max_workers=len(names) or 1) as pool:
+        while waiting or running:
+            if failure is None:
+                for name in [n for n, needs in waiting.items() if not needs]:
+                    running[pool.submit(action, name)] = name
+                    del waiting[name]
+            if not running:
+                break  # a failure stopped the rest, or a cycle (the graph has none)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                name = running.pop(future)
+                if future.exception() is not None:
+                    failure = failure or future.exception()
+                for needs in waiting.values():
+                    needs.discard(name)
+    if failure is not None:
+        raise failure
+    if waiting:
+        raise StepFailed(", ".join(waiting), "ordering", "a cycle in depends_on")
 
 
 class TerraformMemory:
@@ -779,7 +811,11 @@ def _destroy_all(site: Site, aws: LocalAws, report: Report) -> None:
         if not result.destroyed:
             raise StepFailed(site.project(name), "terraform destroy", "resources left in the state")
 
-    _run_waves([list(reversed(wave)) for wave in reversed(_waves(site.names))], destroy)
+    # A stack goes once every stack that reads from it is gone (the reverse of the
+    # SSM graph atlantis.yaml declares; bootstrap, on which all depend, last).
+    consumers = {name: {other for other, needs in site.depends_on.items() if name in needs}
+                 for name in site.names}
+    _run_graph(site.names, consumers, destroy)
 
 
 def _empty_buckets(s3, state: dict) -> list[str]:
