@@ -11,9 +11,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-OUTPUT_ROOT = Path("cdktf.out")
-"""Where `make synth` writes one output dir per environment."""
-MANIFEST = "manifest.json"
+from policies.model import StackView
+from stacks.atlantis_repo_config import OUTPUT_ROOT
+
 STACKS = "stacks"
 STACK_FILE = "cdk.tf.json"
 
@@ -22,18 +22,18 @@ def stack_dir(outdir: Path, stack: str) -> Path:
     return outdir / STACKS / stack
 
 
-def environments(root: Path = OUTPUT_ROOT) -> list[str]:
-    """The environments `root` holds an output dir of (a directory with a manifest)."""
-    return sorted(path.parent.name for path in root.glob(f"*/{MANIFEST}"))
-
-
-def environment_outdir(environment: str, root: Path = OUTPUT_ROOT) -> Path:
+def environment_outdir(environment: str, root: Path = Path(OUTPUT_ROOT)) -> Path:
     """`root/<environment>`; ValueError with a sentence when the synth has none."""
-    known = environments(root)
+    known = {path.name: path for path in StackView.environment_outdirs(root)
+             if path.parent == root}
+    held = ", ".join(sorted(known)) or "nothing; run make synth"
+    if not environment:
+        raise ValueError(f"no environment named: pass --environment <env> (make drift "
+                         f"ENVIRONMENT=<env>); {root} holds: {held}")
     if environment not in known:
         raise ValueError(f"--environment {environment!r}: {root} holds no output of it "
-                         f"(it holds: {', '.join(known) or 'nothing; run make synth'})")
-    return root / environment
+                         f"(it holds: {held})")
+    return known[environment]
 
 
 def deploy_order() -> tuple[str, ...]:

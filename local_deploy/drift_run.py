@@ -39,7 +39,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from local_deploy.local_overrides import BACKEND_OVERRIDE, STAND_IN_TASK_ROLE, write_json
+from local_deploy.least_privilege import role_session
+from local_deploy.local_overrides import BACKEND_OVERRIDE, write_json
 from synth.layout import cli_stack_name
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,7 +82,6 @@ class DriftRun:
     report_path: str
     report: str
     statuses: dict[str, str]
-    plan_exit_codes: dict[str, int | None]
     drifted: dict[str, dict[str, list[str]]]
     """stack -> address -> drifted attributes."""
     errors: dict[str, str]
@@ -211,26 +211,14 @@ def _without_keys(env: dict[str, str]) -> dict[str, str]:
                          "AWS_PROFILE")}
 
 
-def _keys(credentials: dict) -> dict[str, str]:
-    return {"AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": credentials["SessionToken"]}
-
-
 def _plan_role_session(aws, site, bootstrap: dict) -> tuple[str, dict[str, str]]:
-    """Keys of a plan-role session, taken the way the Atlantis task takes it: the
-    stand-in task role (pr_runs.ContainerCredentials created it in the account of the
-    environment running Atlantis, `site`) assumes the plan role. The plan role trusts
-    only the task role, so the administrator cannot assume it."""
+    """Keys of a plan-role session, taken the way the Atlantis task takes it (the
+    stand-in task role of the account of the environment running Atlantis, `site`,
+    assumes it). The plan role trusts only the task role, so the administrator cannot
+    assume it."""
     parameter = bootstrap["resource"]["aws_ssm_parameter"][PLAN_ROLE_PARAMETER]["name"]
     role_arn = site.client(aws, "ssm").get_parameter(Name=parameter)["Parameter"]["Value"]
-    sts = site.client(aws, "sts")
-    account = sts.get_caller_identity()["Account"]
-    task = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{STAND_IN_TASK_ROLE}",
-                           RoleSessionName="drift-check")["Credentials"]
-    plan = aws.client("sts", site.region, _keys(task)).assume_role(
-        RoleArn=role_arn, RoleSessionName="drift-check")["Credentials"]
-    return role_arn, _keys(plan)
+    return role_arn, role_session(aws, site.region, role_arn, "drift-check", site.credentials)
 
 
 # --- the state must not change --------------------------------------------------------
@@ -278,7 +266,6 @@ def _drift(outdir: Path, work: Path, name: str, env: dict[str, str],
         name=name, exit_code=result.returncode, seconds=round(seconds, 1),
         report_path=str(report), report=report.read_text() if report.exists() else "",
         statuses={s["stack"]: s["status"] for s in stacks},
-        plan_exit_codes={s["stack"]: s["plan_exit_code"] for s in stacks},
         drifted={s["stack"]: {d["address"]: d["attributes"] for d in s["drifted"]}
                  for s in stacks if s["drifted"]},
         errors={s["stack"]: s["error"] for s in stacks if s["error"]},

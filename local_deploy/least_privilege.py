@@ -70,7 +70,7 @@ def session_keys(credentials: dict) -> dict[str, str]:
             "AWS_SESSION_TOKEN": credentials["SessionToken"]}
 
 
-def _session(aws, region: str, role_arn: str, name: str,
+def role_session(aws, region: str, role_arn: str, name: str,
              credentials: dict[str, str] | None = None) -> dict[str, str]:
     """Keys of a session of `role_arn`, assumed from the stand-in task role (the
     route the Atlantis workflows' profiles take) of the account `credentials` (an
@@ -109,7 +109,7 @@ def apply_role_guard_rails(aws, region: str, apply_role_arn: str, plan_role_arn:
     is one AWS would refuse too; none changes anything when refused (DeleteBucket of a
     bucket holding objects would fail anyway). `credentials`: an administrator of the
     account the Atlantis task runs in."""
-    keys = _session(aws, region, apply_role_arn, "guard-rail-check", credentials)
+    keys = role_session(aws, region, apply_role_arn, "guard-rail-check", credentials)
     s3 = aws.client("s3", region, keys)
     iam = aws.client("iam", region, keys)
     apply_name = apply_role_arn.rsplit("/", 1)[-1]

@@ -75,9 +75,3 @@ def env_stack_json(synth_root):
 def stack_json(env_stack_json):
     """stack name -> prod's parsed cdk.tf.json."""
     return lambda name: env_stack_json(PROD, name)
-
-
-def pytest_collection_modifyitems(items):
-    """The tests of the session's moto deployment last, in their order: it deploys in the
-    background (tests/integration/conftest.py) while every other test runs."""
-    items.sort(key=lambda item: "deploy_summary" in item.fixturenames)

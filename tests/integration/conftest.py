@@ -4,7 +4,7 @@ also planned on the session's one moto deployment), and that deployment.
 
 The deployment is the session's longest step and mostly waits on provider waits, so it
 runs in the background from the session's first integration test on, and its tests run
-last (tests/conftest.py orders them): every other test runs while it deploys.
+last: every other test runs while it deploys.
 """
 
 from __future__ import annotations
@@ -139,6 +139,12 @@ def deployment(background, synth_dir, renamed_job, tmp_path_factory) -> Future[D
     pool, processes = background
     root = tmp_path_factory.mktemp("deploy-local")
     return pool.submit(_deploy, root, synth_dir, renamed_job, processes)
+
+
+def pytest_collection_modifyitems(items):
+    """The tests of the session's moto deployment last, in their order (a session-wide
+    hook: it orders every collected test, not only this directory's)."""
+    items.sort(key=lambda item: DEPLOYMENT_FIXTURE in item.fixturenames)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -16,8 +16,10 @@ The rule, per package (a package imports its own modules freely):
 - `cost` (the monthly estimate) reads the synthesized JSON through `policies.model`
   and the usage assumptions of `environments`; of `stacks` it takes only the
   registry's deploy order (imported lazily, with `fast_synth`'s lazy bindings).
-- `drift` (the drift check) imports only `stacks.registry` (the deploy order) and
-  `fast_synth` (to import it cheaply): it plans the committed output.
+- `drift` (the drift check) imports only `stacks.registry` (the deploy order),
+  `stacks.atlantis_repo_config` (where the output lives), `policies.model` (which
+  dirs are environment outputs) and `fast_synth` (to import the registry cheaply):
+  it plans the committed output.
 - `lambda_src` is the root of the Lambda zip and runs alone in the function:
   it imports nothing of this repository (not even itself as `lambda_src.…`).
 - `synth` (the synth pipeline), `local_deploy` (the local deploy harness on
@@ -58,7 +60,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "cost": ("cost", "constructs_lib.errors", "environments", "policies.model",
              "stacks.registry", "fast_synth"),
     "lambda_src": (),
-    "drift": ("drift", "stacks.registry", "fast_synth"),
+    "drift": ("drift", "stacks.registry", "stacks.atlantis_repo_config", "policies.model",
+              "fast_synth"),
 }
 """What each checked package may import of FIRST_PARTY (a name allows its
 submodules); packages not listed here are the top layer and unchecked."""
@@ -73,8 +76,9 @@ WHY = {
     "cost": "the estimate reads synthesized JSON and settings, and takes only the deploy "
             "order from the stack registry",
     "lambda_src": "it is the root of the Lambda zip and runs there alone",
-    "drift": "the drift check plans what is committed: it takes only the deploy order from "
-             "the stacks, and needs no synth and no harness",
+    "drift": "the drift check plans what is committed: it takes only the deploy order and "
+             "the output root from the stacks and the output dirs from the policy model, "
+             "and needs no synth and no harness",
 }
 """Why the package is limited, said in each failure."""
 

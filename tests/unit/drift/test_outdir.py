@@ -48,10 +48,13 @@ def test_select_keeps_deploy_order_and_refuses_absent_names():
 
 def test_an_environment_names_its_output_dir_or_is_refused_with_the_ones_there(tmp_path):
     for name in ("staging", "prod"):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "manifest.json").write_text("{}")
-    (tmp_path / "notes").mkdir()  # no manifest: not an environment's output
+        _outdir(tmp_path / name, "kms")
+    (tmp_path / "notes").mkdir()  # no stacks/: not an environment's output
     assert environment_outdir("prod", tmp_path) == tmp_path / "prod"
     with pytest.raises(ValueError, match=r"--environment 'notes': .* holds no output of it "
                                          r"\(it holds: prod, staging\)"):
         environment_outdir("notes", tmp_path)
+    with pytest.raises(ValueError, match=r"no environment named: pass --environment <env> "
+                                         r"\(make drift ENVIRONMENT=<env>\); .* holds: "
+                                         r"prod, staging"):
+        environment_outdir("", tmp_path)
